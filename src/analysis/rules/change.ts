@@ -1,0 +1,111 @@
+/**
+ * EK4xx: change rules, judged against the previous version's prediction. They catch what a
+ * single config cannot show: how much traffic one change moves, and what it takes away.
+ */
+import { pct, plural } from '../../core/text.js';
+import { finding, type Finding } from '../../config/findings.js';
+import type { TrafficModel } from '../traffic.js';
+import type { RuleContext } from './context.js';
+
+const rps = (x: number) => `${Math.round(x)} req/s`;
+
+/** Share of all delivered traffic per server (address), so moves across pools count too. */
+export function serverShares(model: TrafficModel): Map<string, number> {
+  let total = 0;
+  for (const s of model.servers.values()) total += s.rps;
+  const out = new Map<string, number>();
+  if (total <= 0) return out;
+  for (const s of model.servers.values()) out.set(s.key, s.rps / total);
+  return out;
+}
+
+/** The share of traffic a change moves: the total-variation distance between the two distributions. */
+export function movedShare(before: TrafficModel, after: TrafficModel): { moved: number; gainers: [string, number][] } {
+  const a = serverShares(before);
+  const b = serverShares(after);
+  let moved = 0;
+  const gainers: [string, number][] = [];
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const d = (b.get(key) ?? 0) - (a.get(key) ?? 0);
+    if (d > 0) {
+      moved += d;
+      gainers.push([key, d]);
+    }
+  }
+  gainers.sort((x, y) => y[1] - x[1]);
+  return { moved, gainers };
+}
+
+/** All EK4xx rules; none without a previous version. */
+export function changeRules({ config, model, previous }: RuleContext): Finding[] {
+  if (!previous) return [];
+  const out: Finding[] = [];
+  const g = config.guardrails;
+
+  const { moved, gainers } = movedShare(previous.model, model);
+  if (moved > g.maxShift + 1e-9) {
+    const top = gainers.slice(0, 3).map(([k, d]) => `${k} +${pct(d)}`).join(', ');
+    const [topKey] = gainers[0] ?? [];
+    const entry = [...(model.servers.get(topKey)?.entries ?? [])].sort((x, y) => y.rps - x.rps)[0];
+    out.push(finding('EK401', {
+      message: `this change moves ${pct(moved)} of all traffic between servers, above maxShift ${pct(g.maxShift)}; it shifts onto ${top}${entry ? ` (backend ${entry.name} in pool ${entry.pool})` : ''}`,
+      hint: 'make the change in smaller steps (shift weights gradually and apply each step), or raise guardrails.maxShift for this change with --force --reason',
+      path: entry ? ['pools', entry.pool, 'backends', entry.index] : ['pools'],
+      subject: entry ? { pool: entry.pool, backend: entry.name, address: entry.address } : {},
+    }));
+  }
+
+  for (const [name, before] of previous.model.pools) {
+    const after = model.pools.get(name);
+    if (!after) {
+      if (before.rps > 0 || (previous.model.peakRps === null && isRouted(previous.config, name))) {
+        out.push(finding('EK403', {
+          message: `pool ${name} is removed, but in the previous version it carried ${previous.model.peakRps !== null ? `${rps(before.rps)} at peak` : 'traffic'}`,
+          hint: `first route its traffic elsewhere (or drain it) in one change, then remove the pool in a later one`,
+          path: ['pools'],
+          subject: { pool: name },
+        }));
+      }
+      continue;
+    }
+    const capBefore = sumCapacity(before.backends);
+    const capAfter = sumCapacity(after.backends);
+    const addrAfter = new Map(after.backends.filter((b) => b.weight > 0).map((b) => [b.server, b]));
+    const lost = before.backends.filter((b) => b.weight > 0 && !addrAfter.has(b.server));
+    if (lost.length > 0 || (capBefore !== undefined && capAfter !== undefined && capAfter < capBefore)) {
+      out.push(finding('EK402', {
+        message: `pool ${name} loses capacity${capBefore !== undefined && capAfter !== undefined ? `: ${rps(capBefore)} → ${rps(capAfter)}` : ''}${lost.length ? `; ${plural(lost.length, 'backend')} no longer serve (${lost.map((b) => b.name).join(', ')})` : ''}`,
+        hint: 'check that the remaining backends can take the peak (the EK2xx findings say so if they cannot); remove capacity in steps',
+        path: ['pools', name, 'backends'],
+        subject: { pool: name },
+      }));
+    }
+  }
+
+  const now = new Set(model.flows.map((f) => `${f.listener}/${f.route}`));
+  for (const f of previous.model.flows) {
+    if (now.has(`${f.listener}/${f.route}`) || f.rps <= 0 || f.shadowed) continue;
+    const li = config.listeners.findIndex((l) => l.name === f.listener);
+    out.push(finding('EK404', {
+      message: `route ${f.route} of listener ${f.listener} is removed, but it carried ${previous.model.peakRps !== null ? `${rps(f.rps)} at peak` : `${pct(f.rps / previous.model.total)} of traffic`}${f.sampled ? ` (${f.sampled} sampled requests)` : ''}; those requests now fall to another route or get 404`,
+      hint: 'keep the route until its traffic is gone, or point it at the new pool instead of deleting it',
+      path: li >= 0 ? ['listeners', li, 'routes'] : ['listeners'],
+      subject: { listener: f.listener, route: f.route },
+    }));
+  }
+  return out;
+}
+
+function sumCapacity(backends: { weight: number; capacity?: number }[]): number | undefined {
+  let sum = 0;
+  for (const b of backends) {
+    if (b.weight <= 0) continue;
+    if (b.capacity === undefined) return undefined;
+    sum += b.capacity;
+  }
+  return sum;
+}
+
+function isRouted(config: RuleContext['config'], pool: string): boolean {
+  return config.listeners.some((l) => l.pool === pool || (l.routes ?? []).some((r) => r.pool === pool || (r.split ?? []).some((s) => s.pool === pool && s.weight > 0)));
+}

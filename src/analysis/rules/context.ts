@@ -1,0 +1,18 @@
+/** What every rule receives: the config, its traffic model, and the previous version if any. */
+import type { Config } from '../../config/schema.js';
+import type { Finding } from '../../config/findings.js';
+import type { TrafficModel } from '../traffic.js';
+
+/** A version of a config and its predicted traffic. */
+export interface Analysed {
+  config: Config;
+  model: TrafficModel;
+}
+
+/** Input to a rule set. */
+export interface RuleContext extends Analysed {
+  previous?: Analysed;
+}
+
+/** A rule set: returns its findings with paths; positions are filled in by the caller. */
+export type Rules = (ctx: RuleContext) => Finding[];

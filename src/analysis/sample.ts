@@ -1,0 +1,104 @@
+/**
+ * Traffic samples: JSON Lines, one request a line
+ * (`{"method":"GET","host":"example.com","path":"/api/x","headers":{…},"clientIp":"…"}`).
+ * Bounded in size; every malformed line becomes a finding with its file:line, and a sample
+ * with problems is never half-used silently.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { RequestInfo } from '../balancer/hash-key.js';
+import { finding, type Finding } from '../config/findings.js';
+
+/** A sampled request; `listener` optionally pins it to one listener. */
+export interface SampleRequest extends RequestInfo {
+  listener?: string;
+}
+
+/** A loaded sample and the problems found in it. */
+export interface Sample {
+  file: string;
+  requests: SampleRequest[];
+  findings: Finding[];
+}
+
+/** Samples above this size are refused: record a shorter window instead. */
+export const MAX_SAMPLE_BYTES = 256 * 1024 * 1024;
+const MAX_REPORTED_LINES = 5;
+
+/**
+ * Loads a sample. `configPath` is where the config names the sample (for the location of a
+ * finding about the file as a whole).
+ */
+export function loadSample(file: string, configPath: (string | number)[] = ['guardrails', 'traffic', 'sample']): Sample {
+  const whole = (message: string, hint: string): Sample => ({ file, requests: [], findings: [finding('EK119', { message, hint, path: configPath })] });
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return whole(`traffic sample ${file} is a directory`, 'point guardrails.traffic.sample at a .jsonl file');
+    if (st.size > MAX_SAMPLE_BYTES) return whole(`traffic sample ${file} is ${(st.size / 1048576).toFixed(0)} MiB; at most ${MAX_SAMPLE_BYTES / 1048576} MiB`, 'record or cut a shorter window of traffic (100,000 requests are plenty)');
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return whole(`traffic sample ${file} cannot be read: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'fix the path in guardrails.traffic.sample (relative paths resolve against the config file\'s folder) or remove the key');
+  }
+  const requests: SampleRequest[] = [];
+  const findings: Finding[] = [];
+  let bad = 0;
+  let lineNo = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (line === '') continue;
+    const problem = parseLine(line, requests);
+    if (problem) {
+      bad++;
+      if (bad <= MAX_REPORTED_LINES) {
+        findings.push({ ...finding('EK119', { message: `traffic sample line ${lineNo}: ${problem}`, hint: 'each line is one JSON object such as {"method":"GET","host":"example.com","path":"/"}', path: configPath }), file, line: lineNo, column: 1 });
+      }
+    }
+  }
+  if (bad > MAX_REPORTED_LINES) {
+    findings.push({ ...finding('EK119', { message: `traffic sample ${file}: ${bad} malformed lines in all (the first ${MAX_REPORTED_LINES} are listed)`, hint: 'regenerate the sample; a predicted distribution from a partly unreadable sample would mislead', path: configPath }), file });
+  }
+  if (bad === 0 && requests.length === 0) {
+    findings.push(finding('EK119', { message: `traffic sample ${file} has no requests`, hint: 'record traffic into it, or remove guardrails.traffic.sample to spread traffic evenly across routes', path: configPath }));
+  }
+  return { file, requests, findings };
+}
+
+/** Parses one line into `out`; returns a problem description, or undefined when it was fine. */
+function parseLine(line: string, out: SampleRequest[]): string | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (err) {
+    return `not JSON (${(err as Error).message})`;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'expected a JSON object';
+  const o = v as Record<string, unknown>;
+  if (o.path !== undefined && (typeof o.path !== 'string' || !o.path.startsWith('/'))) return '"path" must be a string starting with /';
+  if (o.host !== undefined && typeof o.host !== 'string') return '"host" must be a string';
+  if (o.method !== undefined && typeof o.method !== 'string') return '"method" must be a string';
+  if (o.clientIp !== undefined && typeof o.clientIp !== 'string') return '"clientIp" must be a string';
+  if (o.listener !== undefined && typeof o.listener !== 'string') return '"listener" must be a string';
+  const headers: Record<string, string> = {};
+  if (o.headers !== undefined) {
+    if (o.headers === null || typeof o.headers !== 'object' || Array.isArray(o.headers)) return '"headers" must be an object of strings';
+    for (const [k, hv] of Object.entries(o.headers as Record<string, unknown>)) {
+      if (typeof hv !== 'string') return `header "${k}" must be a string`;
+      headers[k.toLowerCase()] = hv;
+    }
+  }
+  out.push({
+    method: typeof o.method === 'string' ? o.method.toUpperCase() : 'GET',
+    host: typeof o.host === 'string' ? o.host : '',
+    path: typeof o.path === 'string' ? o.path : '/',
+    headers,
+    clientIp: o.clientIp as string | undefined,
+    listener: o.listener as string | undefined,
+  });
+  return undefined;
+}

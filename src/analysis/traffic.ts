@@ -1,0 +1,299 @@
+/**
+ * The traffic model: how many requests per second each backend would get at peak, predicted
+ * route → split → pool → backend, with the same route tables and the same Maglev table the
+ * data plane uses. Pure: no network, no clock.
+ *
+ * - A route's traffic is its declared peak (guardrails.traffic.routes), else its fraction of
+ *   the sample, else an even spread over reachable routes, of whatever peakRps is left.
+ * - Inside a pool, round-robin / least-request / random give weight-proportional shares over
+ *   backends with weight > 0; consistent-hash hashes each sampled request's key through the
+ *   real table (no sample: the table's slot shares, i.e. a high-cardinality key).
+ * - Backends that share an address are one server for capacity, across pools too.
+ */
+import { addressKey } from '../core/address.js';
+import { compileKeyExtractor, MaglevTable } from '../balancer/index.js';
+import { compileRouteTable, covers, type RouteTable } from '../routing/index.js';
+import type { Config, Pool } from '../config/schema.js';
+import type { SampleRequest } from './sample.js';
+
+/** One route (or tcp listener) and the traffic the model gives it. */
+export interface FlowLoad {
+  listener: string;
+  route: string;
+  /** Index of the route in its listener (-1 for a tcp listener). */
+  index: number;
+  rps: number;
+  sampled: number;
+  explicit: boolean;
+  shadowed: boolean;
+}
+
+/** One backend entry of one pool. */
+export interface BackendLoad {
+  pool: string;
+  name: string;
+  index: number;
+  address: string;
+  server: string;
+  weight: number;
+  capacity?: number;
+  rps: number;
+  /** Share of its pool's requests. */
+  share: number;
+}
+
+/** What consistent-hash saw in the sample for a pool. */
+export interface HashStats {
+  sampledRps: number;
+  keylessRps: number;
+  topKey?: string;
+  topKeyRps: number;
+  topKeyBackend?: string;
+}
+
+/** A pool and its backends' loads. */
+export interface PoolLoad {
+  name: string;
+  rps: number;
+  usable: number;
+  backends: BackendLoad[];
+  hash?: HashStats;
+  /** consistent-hash traffic predicted from slot shares because no sampled request reached it. */
+  unsampledHashRps: number;
+}
+
+/** All backend entries at one address: one server for capacity. */
+export interface ServerLoad {
+  key: string;
+  rps: number;
+  capacity?: number;
+  entries: BackendLoad[];
+}
+
+/** The whole prediction. `peakRps` is null when the config declares no traffic model. */
+export interface TrafficModel {
+  peakRps: number | null;
+  total: number;
+  flows: FlowLoad[];
+  pools: Map<string, PoolLoad>;
+  servers: Map<string, ServerLoad>;
+  sampleSize: number;
+  unmatched: number;
+  unmatchedExample?: SampleRequest;
+  explicitSum: number;
+}
+
+/** Backend display name: its `name`, else its address. */
+export function backendName(b: { name?: string; address: string }): string {
+  return b.name ?? b.address;
+}
+
+/** Effective capacity of a backend entry: its own, else the pool's. */
+export function backendCapacity(pool: Pool, b: { capacity?: number }): number | undefined {
+  return b.capacity ?? pool.capacity;
+}
+
+/** Builds the model. `sample` is optional; `tables` may be passed to reuse compiled routes. */
+export function buildTrafficModel(config: Config, sample?: readonly SampleRequest[], tables: RouteTable[] = config.listeners.map(compileRouteTable)): TrafficModel {
+  const flows = flowsOf(config, tables);
+  const flowIndex = new Map(flows.map((f, i) => [`${f.listener}\u0000${f.route}`, i]));
+  const perFlowRequests: number[][] = flows.map(() => []);
+  let unmatched = 0;
+  let unmatchedExample: SampleRequest | undefined;
+  if (sample) {
+    const httpTables = tables.filter((_, i) => config.listeners[i].protocol === 'http');
+    for (let r = 0; r < sample.length; r++) {
+      const req = sample[r];
+      const candidates = req.listener ? tables.filter((t) => t.listener === req.listener) : httpTables;
+      let hit = -1;
+      for (const t of candidates) {
+        const route = t.match(req);
+        if (route) {
+          hit = flowIndex.get(`${t.listener}\u0000${route.name}`) ?? -1;
+          break;
+        }
+      }
+      if (hit < 0) {
+        unmatched++;
+        unmatchedExample ??= req;
+      } else {
+        perFlowRequests[hit].push(r);
+      }
+    }
+    flows.forEach((f, i) => (f.sampled = perFlowRequests[i].length));
+  }
+
+  // Route peaks: declared first, the rest by sample fraction or evenly.
+  const declared = config.guardrails.traffic?.routes ?? {};
+  let explicitSum = 0;
+  for (const [key, rps] of Object.entries(declared)) {
+    const hits = flows.filter((f) => key === f.route || key === `${f.listener}/${f.route}`);
+    for (const f of hits) {
+      f.rps = rps / hits.length;
+      f.explicit = true;
+    }
+    if (hits.length) explicitSum += rps;
+  }
+  const peak = config.guardrails.traffic?.peakRps ?? (explicitSum > 0 ? explicitSum : null);
+  const total = peak ?? 1;
+  const rest = Math.max(0, total - explicitSum);
+  const open = flows.filter((f) => !f.explicit);
+  const sampledOpen = open.reduce((s, f) => s + f.sampled, 0);
+  if (sampledOpen > 0) {
+    for (const f of open) f.rps = (rest * f.sampled) / sampledOpen;
+  } else {
+    const reachable = open.filter((f) => !f.shadowed);
+    for (const f of reachable) f.rps = rest / reachable.length;
+  }
+
+  // Pools: what each flow sends where.
+  const pools = new Map<string, PoolLoad>();
+  const hashInputs = new Map<string, { flow: number; factor: number }[]>();
+  for (const [name, pool] of Object.entries(config.pools)) {
+    const usable = pool.backends.filter((b) => b.weight > 0).length;
+    pools.set(name, {
+      name,
+      rps: 0,
+      usable,
+      unsampledHashRps: 0,
+      backends: pool.backends.map((b, index) => ({ pool: name, name: backendName(b), index, address: b.address, server: safeKey(b.address), weight: b.weight, capacity: backendCapacity(pool, b), rps: 0, share: 0 })),
+    });
+  }
+  flows.forEach((f, fi) => {
+    const table = tables.find((t) => t.listener === f.listener);
+    const route = table?.routes.find((r) => r.name === f.route);
+    if (!route || f.rps <= 0) return;
+    const totalWeight = route.targets.reduce((s, t) => s + t.weight, 0);
+    if (totalWeight <= 0) return;
+    for (const t of route.targets) {
+      const pl = pools.get(t.pool);
+      if (!pl || t.weight <= 0) continue;
+      const rps = (f.rps * t.weight) / totalWeight;
+      pl.rps += rps;
+      if (config.pools[t.pool].algorithm === 'consistent-hash' && f.sampled > 0) {
+        const list = hashInputs.get(t.pool) ?? [];
+        list.push({ flow: fi, factor: rps / f.sampled });
+        hashInputs.set(t.pool, list);
+      } else if (config.pools[t.pool].algorithm === 'consistent-hash') {
+        pl.unsampledHashRps += rps;
+      }
+    }
+  });
+
+  for (const [name, pl] of pools) {
+    const pool = config.pools[name];
+    const weightSum = pool.backends.reduce((s, b) => s + (b.weight > 0 ? b.weight : 0), 0);
+    if (pool.algorithm === 'consistent-hash' && pl.usable > 0) {
+      const tableObj = new MaglevTable(pl.backends.map((b) => b.name), pool.backends.map((b) => b.weight));
+      const slotShares = tableObj.slotShares(pool.backends.length);
+      spread(pl, pl.unsampledHashRps, slotShares);
+      const inputs = hashInputs.get(name) ?? [];
+      if (inputs.length > 0) pl.hash = hashSample(pl, pool, tableObj, inputs, perFlowRequests, sample ?? [], weightSum);
+      setShares(pl, slotShares);
+    } else if (weightSum > 0) {
+      const wShares = pool.backends.map((b) => (b.weight > 0 ? b.weight / weightSum : 0));
+      spread(pl, pl.rps, wShares);
+      setShares(pl, wShares);
+    }
+  }
+
+  const servers = new Map<string, ServerLoad>();
+  for (const pl of pools.values()) {
+    for (const b of pl.backends) {
+      const s = servers.get(b.server) ?? { key: b.server, rps: 0, capacity: undefined, entries: [] };
+      s.rps += b.rps;
+      s.entries.push(b);
+      if (b.capacity !== undefined) s.capacity = s.capacity === undefined ? b.capacity : Math.min(s.capacity, b.capacity);
+      servers.set(b.server, s);
+    }
+  }
+  return { peakRps: peak, total, flows, pools, servers, sampleSize: sample?.length ?? 0, unmatched, unmatchedExample, explicitSum };
+}
+
+function flowsOf(config: Config, tables: RouteTable[]): FlowLoad[] {
+  const flows: FlowLoad[] = [];
+  config.listeners.forEach((l, li) => {
+    if (l.protocol === 'tcp') {
+      flows.push({ listener: l.name, route: l.name, index: -1, rps: 0, sampled: 0, explicit: false, shadowed: false });
+      return;
+    }
+    const routes = l.routes ?? [];
+    tables[li].routes.forEach((r, i) => {
+      const shadowed = routes.slice(0, i).some((earlier) => covers(earlier.match, routes[i].match));
+      flows.push({ listener: l.name, route: r.name, index: i, rps: 0, sampled: 0, explicit: false, shadowed });
+    });
+  });
+  return flows;
+}
+
+function spread(pl: PoolLoad, rps: number, shares: number[]): void {
+  if (rps <= 0) return;
+  for (let i = 0; i < pl.backends.length; i++) pl.backends[i].rps += rps * shares[i];
+}
+
+/** Share of the pool's requests; with no traffic at all, the structural share (weights or slots). */
+function setShares(pl: PoolLoad, structural: number[]): void {
+  for (let i = 0; i < pl.backends.length; i++) pl.backends[i].share = pl.rps > 0 ? pl.backends[i].rps / pl.rps : structural[i];
+}
+
+function hashSample(pl: PoolLoad, pool: Pool, table: MaglevTable, inputs: { flow: number; factor: number }[], perFlow: number[][], sample: readonly SampleRequest[], weightSum: number): HashStats {
+  const extract = compileKeyExtractor(pool.hashOn ?? 'client-ip');
+  const perKey = new Map<string, number>();
+  let sampledRps = 0;
+  let keylessRps = 0;
+  for (const { flow, factor } of inputs) {
+    for (const r of perFlow[flow]) {
+      sampledRps += factor;
+      const key = extract(sample[r]);
+      if (key === undefined) {
+        keylessRps += factor;
+        for (let i = 0; i < pool.backends.length; i++) if (pool.backends[i].weight > 0) pl.backends[i].rps += (factor * pool.backends[i].weight) / weightSum;
+        continue;
+      }
+      pl.backends[table.lookup(key)].rps += factor;
+      perKey.set(key, (perKey.get(key) ?? 0) + factor);
+    }
+  }
+  let topKey: string | undefined;
+  let topKeyRps = 0;
+  for (const [k, v] of perKey) if (v > topKeyRps) { topKey = k; topKeyRps = v; }
+  return { sampledRps, keylessRps, topKey, topKeyRps, topKeyBackend: topKey === undefined ? undefined : pl.backends[table.lookup(topKey)].name };
+}
+
+function safeKey(address: string): string {
+  try {
+    return addressKey(address);
+  } catch {
+    return address;
+  }
+}
+
+/** The `prediction` object of `validate --format json` (DESIGN.md's shape). */
+export interface Prediction {
+  pools: Record<string, { peakRps: number | null; backends: Record<string, { share: number; peakRps: number | null; capacity: number | null; utilization: number | null }> }>;
+}
+
+/** Rounds the model into the public JSON shape. Utilization is the server's (shared addresses add up). */
+export function toPrediction(model: TrafficModel): Prediction {
+  const pools: Prediction['pools'] = {};
+  const known = model.peakRps !== null;
+  for (const [name, pl] of model.pools) {
+    const backends: Prediction['pools'][string]['backends'] = {};
+    for (const b of pl.backends) {
+      const server = model.servers.get(b.server);
+      backends[b.name] = {
+        share: round(b.share, 4),
+        peakRps: known ? round(b.rps, 1) : null,
+        capacity: b.capacity ?? null,
+        utilization: known && server?.capacity ? round(server.rps / server.capacity, 3) : null,
+      };
+    }
+    pools[name] = { peakRps: known ? round(pl.rps, 1) : null, backends };
+  }
+  return { pools };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

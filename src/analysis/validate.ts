@@ -1,0 +1,92 @@
+/**
+ * `validate` and `plan` as functions: load, check the shape, build the traffic model, run
+ * every rule set, and place each finding at its file:line:column. Pure apart from reading
+ * the config and sample files.
+ */
+import { loadConfigFile, parseConfigText, type LoadResult } from '../config/load.js';
+import { sortFindings, type Finding } from '../config/findings.js';
+import type { Config } from '../config/schema.js';
+import { loadSample, type Sample, type SampleRequest } from './sample.js';
+import { buildTrafficModel, toPrediction, type Prediction, type TrafficModel } from './traffic.js';
+import type { Analysed, RuleContext } from './rules/context.js';
+import { structureRules } from './rules/structure.js';
+import { capacityRules } from './rules/capacity.js';
+import { healthRules } from './rules/health.js';
+import { changeRules } from './rules/change.js';
+
+/** What validate reports; `valid` is false when any finding is an error. */
+export interface ValidationReport {
+  file: string;
+  valid: boolean;
+  findings: Finding[];
+  config?: Config;
+  prediction?: Prediction;
+  model?: TrafficModel;
+}
+
+/** Options shared by validate, plan and apply. */
+export interface ValidateOptions {
+  /** The version this one replaces: enables the EK4xx change rules. */
+  previous?: Analysed;
+  /** A sample file to use instead of the config's guardrails.traffic.sample. */
+  samplePath?: string;
+  /** Requests already in memory (the live sample of a running instance). */
+  sampleRequests?: readonly SampleRequest[];
+}
+
+const RULES = [structureRules, capacityRules, healthRules, changeRules];
+
+/** Validates a config file. Throws FileReadError only when the config file cannot be read. */
+export function validateFile(file: string, options: ValidateOptions = {}): ValidationReport {
+  return analyzeLoaded(loadConfigFile(file), options);
+}
+
+/** Validates config text (the admin API receives text, not files). */
+export function validateText(text: string, file = '<input>', options: ValidateOptions = {}): ValidationReport {
+  return analyzeLoaded(parseConfigText(text, file), options);
+}
+
+/** Runs the analysis on an already-loaded config. */
+export function analyzeLoaded(load: LoadResult, options: ValidateOptions = {}): ValidationReport {
+  const findings = [...load.findings];
+  if (!load.config) return finish(load.file, findings);
+  const config = load.config;
+  const sample = resolveSample(config, options);
+  findings.push(...(sample?.findings ?? []));
+  const model = buildTrafficModel(config, options.sampleRequests ?? sample?.requests);
+  const ctx: RuleContext = { config, model, previous: options.previous };
+  for (const rules of RULES) {
+    for (const f of rules(ctx)) {
+      if (f.line === undefined && !f.file) Object.assign(f, load.locator.locate(f.path));
+      findings.push(f);
+    }
+  }
+  // A sample finding points at the sample file when it has a line there, else at the config key.
+  for (const f of findings) if (f.code === 'EK119' && f.line === undefined) Object.assign(f, load.locator.locate(f.path));
+  return { ...finish(load.file, findings), config, model, prediction: toPrediction(model) };
+}
+
+/** Loads a version for use as `previous` (plan --against FILE). Its own findings are returned too. */
+export function analyseVersion(file: string, options: Omit<ValidateOptions, 'previous'> = {}): ValidationReport {
+  return validateFile(file, options);
+}
+
+function finish(file: string, findings: Finding[]): ValidationReport {
+  const sorted = sortFindings(findings);
+  return { file, valid: !sorted.some((f) => f.severity === 'error'), findings: sorted };
+}
+
+const sampleCache = new Map<string, Sample>();
+
+function resolveSample(config: Config, options: ValidateOptions): Sample | undefined {
+  if (options.sampleRequests) return undefined;
+  const path = options.samplePath ?? config.guardrails.traffic?.sample;
+  if (!path) return undefined;
+  let s = sampleCache.get(path);
+  if (!s) {
+    s = loadSample(path);
+    sampleCache.set(path, s);
+  }
+  // Findings are mutated with positions per config: hand out copies.
+  return { ...s, findings: s.findings.map((f) => ({ ...f })) };
+}

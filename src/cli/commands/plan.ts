@@ -1,0 +1,90 @@
+/** `evenkeel plan FILE --against FILE`: what a change would do to the distribution, before it is applied. */
+import { Option, type Command } from 'commander';
+import { movedShare, validateFile, type ValidationReport } from '../../analysis/index.js';
+import { pct } from '../../core/text.js';
+import { UsageError } from '../../errors.js';
+import { displayPath, fmtRps, formatFinding, loadWord, summaryLine, table } from '../format.js';
+import type { CommandResult } from '../main.js';
+
+interface Side {
+  share: number;
+  peakRps: number | null;
+  capacity: number | null;
+  utilization: number | null;
+}
+
+/** One backend's row of the plan. */
+interface PlanRow {
+  pool: string;
+  backend: string;
+  before?: Side;
+  after?: Side;
+  worse: string[];
+}
+
+export function registerPlan(program: Command, result: CommandResult): void {
+  program
+    .command('plan')
+    .description('predict how a config changes the traffic distribution against the current one (exit 1 when an apply would be refused)')
+    .argument('<file>', 'the candidate config')
+    .requiredOption('--against <file>', 'the config it replaces (live: a running instance, with the change-management issue)')
+    .option('--traffic <sample>', 'traffic sample (JSONL) for both versions')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((file: string, opts: { against: string; traffic?: string; format: 'text' | 'json' }) => {
+      if (opts.against === 'live') throw new UsageError('--against live needs a running instance with the versioned store, which this build does not have yet; pass the current config file instead');
+      const before = validateFile(opts.against, { samplePath: opts.traffic });
+      if (!before.config || !before.model) {
+        const first = before.findings.find((f) => f.severity === 'error');
+        throw new UsageError(`the --against config ${displayPath(opts.against)} does not load, so there is nothing to compare with${first ? `: ${first.line ?? 1}:${first.column ?? 1}: ${first.code}: ${first.message}` : ''}`);
+      }
+      const after = validateFile(file, { samplePath: opts.traffic, previous: { config: before.config, model: before.model } });
+      result.exitCode = after.valid ? 0 : 1;
+      const rows = planRows(before, after);
+      const moved = after.model ? movedShare(before.model, after.model).moved : null;
+      if (opts.format === 'json') {
+        process.stdout.write(`${JSON.stringify({ file, against: opts.against, valid: after.valid, moved, maxShift: after.config?.guardrails.maxShift ?? null, rows, findings: after.findings })}\n`);
+        return;
+      }
+      let out = '';
+      if (after.model && after.config) {
+        out += `plan: ${displayPath(opts.against)} → ${displayPath(file)}\n`;
+        out += `traffic moved between servers: ${pct(moved ?? 0)} (maxShift ${pct(after.config.guardrails.maxShift)})\n`;
+        const headroom = after.config.guardrails.headroom;
+        for (const pool of new Set(rows.map((r) => r.pool))) {
+          out += `\npool ${pool}\n`;
+          const t = [['backend', 'share before', 'share after', 'peak req/s', 'capacity', 'utilization', '']];
+          for (const r of rows.filter((x) => x.pool === pool)) {
+            const a = r.after;
+            t.push([r.backend, r.before ? pct(r.before.share) : '(new)', a ? pct(a.share) : '(removed)', a ? fmtRps(a.peakRps) : '-', a?.capacity ? fmtRps(a.capacity) : '-', a?.utilization != null ? `${pct(a.utilization)} ${loadWord(a.utilization, headroom)}`.trim() : '-', r.worse.length ? `<< worse: ${r.worse.join(', ')}` : '']);
+          }
+          out += table(t);
+        }
+        out += '\n';
+      }
+      out += after.findings.map((f) => formatFinding(f, file)).join('');
+      out += summaryLine(file, after.findings, 'an apply would be accepted', 'an apply would be REFUSED');
+      process.stdout.write(out);
+    });
+}
+
+/** Joins both predictions backend by backend and marks what got worse. */
+function planRows(before: ValidationReport, after: ValidationReport): PlanRow[] {
+  const rows: PlanRow[] = [];
+  const b = before.prediction?.pools ?? {};
+  const a = after.prediction?.pools ?? {};
+  const headroom = after.config?.guardrails.headroom ?? 0.2;
+  for (const pool of new Set([...Object.keys(b), ...Object.keys(a)])) {
+    const bb = b[pool]?.backends ?? {};
+    const ab = a[pool]?.backends ?? {};
+    for (const backend of new Set([...Object.keys(bb), ...Object.keys(ab)])) {
+      const x = bb[backend];
+      const y = ab[backend];
+      const worse: string[] = [];
+      if (x && y && y.share > x.share + 0.01) worse.push(`share +${pct(y.share - x.share)}`);
+      if (y?.utilization != null && y.utilization > 1 - headroom && (x?.utilization ?? 0) < y.utilization) worse.push(y.utilization > 1 ? 'overloaded' : 'above headroom');
+      if (x && !y && x.share > 0) worse.push('removed');
+      rows.push({ pool, backend, before: x, after: y, worse });
+    }
+  }
+  return rows;
+}

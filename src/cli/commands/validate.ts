@@ -1,0 +1,33 @@
+/** `evenkeel validate [FILE]`: the first line of defence, before anything is deployed. */
+import { Option, type Command } from 'commander';
+import { validateFile } from '../../analysis/index.js';
+import { distributionTables, formatFinding, summaryLine } from '../format.js';
+import type { CommandResult } from '../main.js';
+
+/** The config file used when none is given. */
+export const DEFAULT_CONFIG = 'evenkeel.yaml';
+
+export function registerValidate(program: Command, result: CommandResult): void {
+  program
+    .command('validate')
+    .description('check a config: schema, rules, and the traffic it would send to each backend (exit 0 valid, 1 invalid, 2 unreadable)')
+    .argument('[file]', 'config file', DEFAULT_CONFIG)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--traffic <sample>', 'traffic sample (JSONL) to use instead of guardrails.traffic.sample')
+    .action((file: string, opts: { format: 'text' | 'json'; traffic?: string }) => {
+      const report = validateFile(file, { samplePath: opts.traffic });
+      result.exitCode = report.valid ? 0 : 1;
+      if (opts.format === 'json') {
+        const findings = report.findings.map(({ code, severity, message, subject, path, line, column, hint, file: f }) => ({ code, severity, message, subject, path, line, column, hint, ...(f ? { file: f } : {}) }));
+        process.stdout.write(`${JSON.stringify({ file, valid: report.valid, findings, prediction: report.prediction ?? null })}\n`);
+        return;
+      }
+      let out = report.findings.map((f) => formatFinding(f, file)).join('');
+      if (report.model && report.config) {
+        const algorithms = Object.fromEntries(Object.entries(report.config.pools).map(([n, p]) => [n, p.algorithm]));
+        out += `${out ? '\n' : ''}${distributionTables(report.model, report.config.guardrails.headroom, algorithms)}\n`;
+      }
+      out += summaryLine(file, report.findings, 'valid', 'invalid');
+      process.stdout.write(out);
+    });
+}

@@ -1,0 +1,4 @@
+/** The version printed by `evenkeel --version`, read from package.json at start-up. */
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
