@@ -52,5 +52,40 @@ export class SuiteError extends EvenkeelError {
   }
 }
 
+/** No backend of the chosen pool is usable (all down, ejected or drained): the proxy answers 503 at once. */
+export class NoBackendError extends EvenkeelError {
+  constructor(pool: string) {
+    super('EK_E_NO_BACKEND', `no usable backend in pool ${pool}`);
+  }
+}
+
+/** A request body is larger than the listener's limits.maxBodyBytes: the proxy answers 413. */
+export class BodyLimitError extends EvenkeelError {
+  constructor(limit: number) {
+    super('EK_E_BODY_LIMIT', `request body is larger than ${limit} bytes`);
+  }
+}
+
+/** A listener or the admin API could not bind its address (in use, not permitted). Exit 2. */
+export class ListenError extends EvenkeelError {
+  constructor(what: string, address: string, reason: string, options?: { cause?: unknown }) {
+    super('EK_E_LISTEN', `cannot listen on ${address} for ${what}: ${reason}`, 2, options);
+  }
+}
+
+/** The admin API would be reachable from the network without a token file. Exit 2. */
+export class AdminExposedError extends EvenkeelError {
+  constructor(address: string) {
+    super('EK_E_ADMIN_EXPOSED', `admin.address ${address} is not a loopback address and admin.tokenFile is not set; set admin.tokenFile (a file holding the bearer token) or bind the admin API to 127.0.0.1`, 2);
+  }
+}
+
+/** A config given to serve or reload was refused by validation; the findings say why. */
+export class ConfigRefusedError extends EvenkeelError {
+  constructor(file: string, errors: number) {
+    super('EK_E_CONFIG_REFUSED', `${file} was refused: ${errors} error finding${errors === 1 ? '' : 's'}`, 1);
+  }
+}
+
 /** Every code above, pinned by a test so none is renamed or reused silently. */
-export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_SUITE'] as const;
+export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_SUITE', 'EK_E_NO_BACKEND', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_CONFIG_REFUSED'] as const;

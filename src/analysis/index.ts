@@ -4,3 +4,4 @@ export * from './traffic.js';
 export * from './sample.js';
 export { movedShare, serverShares } from './rules/change.js';
 export type { Analysed } from './rules/context.js';
+export * from './suite.js';

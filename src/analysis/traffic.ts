@@ -96,20 +96,20 @@ export function backendCapacity(pool: Pool, b: { capacity?: number }): number | 
 /** Builds the model. `sample` is optional; `tables` may be passed to reuse compiled routes. */
 export function buildTrafficModel(config: Config, sample?: readonly SampleRequest[], tables: RouteTable[] = config.listeners.map(compileRouteTable)): TrafficModel {
   const flows = flowsOf(config, tables);
-  const flowIndex = new Map(flows.map((f, i) => [`${f.listener}\u0000${f.route}`, i]));
+  // flowOf[listener][route index] → index into flows, so the sample loop builds no strings.
+  const flowOf = tables.map((t) => t.routes.map((r) => flows.findIndex((f) => f.listener === t.listener && f.route === r.name)));
   const perFlowRequests: number[][] = flows.map(() => []);
   let unmatched = 0;
   let unmatchedExample: SampleRequest | undefined;
   if (sample) {
-    const httpTables = tables.filter((_, i) => config.listeners[i].protocol === 'http');
     for (let r = 0; r < sample.length; r++) {
       const req = sample[r];
-      const candidates = req.listener ? tables.filter((t) => t.listener === req.listener) : httpTables;
       let hit = -1;
-      for (const t of candidates) {
-        const route = t.match(req);
+      for (let li = 0; li < tables.length; li++) {
+        if (req.listener !== undefined ? tables[li].listener !== req.listener : config.listeners[li].protocol !== 'http') continue;
+        const route = tables[li].match(req);
         if (route) {
-          hit = flowIndex.get(`${t.listener}\u0000${route.name}`) ?? -1;
+          hit = flowOf[li][route.index];
           break;
         }
       }
@@ -184,7 +184,7 @@ export function buildTrafficModel(config: Config, sample?: readonly SampleReques
     const pool = config.pools[name];
     const weightSum = pool.backends.reduce((s, b) => s + (b.weight > 0 ? b.weight : 0), 0);
     if (pool.algorithm === 'consistent-hash' && pl.usable > 0) {
-      const tableObj = new MaglevTable(pl.backends.map((b) => b.name), pool.backends.map((b) => b.weight));
+      const tableObj = cachedTable(pl.backends.map((b) => b.name), pool.backends.map((b) => b.weight));
       const slotShares = tableObj.slotShares(pool.backends.length);
       spread(pl, pl.unsampledHashRps, slotShares);
       const inputs = hashInputs.get(name) ?? [];
@@ -258,6 +258,20 @@ function hashSample(pl: PoolLoad, pool: Pool, table: MaglevTable, inputs: { flow
   let topKeyRps = 0;
   for (const [k, v] of perKey) if (v > topKeyRps) { topKey = k; topKeyRps = v; }
   return { sampledRps, keylessRps, topKey, topKeyRps, topKeyBackend: topKey === undefined ? undefined : pl.backends[table.lookup(topKey)].name };
+}
+
+const tableCache = new Map<string, MaglevTable>();
+
+/** Plan builds both versions' tables; an unchanged pool's table is built once per process. */
+function cachedTable(names: string[], weights: number[]): MaglevTable {
+  const key = `${names.join('\u0000')}\u0001${weights.join(',')}`;
+  let t = tableCache.get(key);
+  if (!t) {
+    if (tableCache.size > 1000) tableCache.clear();
+    t = new MaglevTable(names, weights);
+    tableCache.set(key, t);
+  }
+  return t;
 }
 
 function safeKey(address: string): string {

@@ -35,33 +35,36 @@ export class MaglevTable {
     }
     if (members.length === 0) return;
     const n = members.length;
-    const offset = new Float64Array(n);
-    const skip = new Float64Array(n);
-    const next = new Float64Array(n);
+    // Each member walks its own permutation offset, offset+skip, offset+2·skip … (mod size);
+    // `pos` is where its walk stands, advanced by addition instead of a multiply and modulo.
+    const pos = new Int32Array(n);
+    const skip = new Int32Array(n);
     const credit = new Float64Array(n);
     const w = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       const name = names[members[j]];
-      offset[j] = hash32(name, 0x9e3779b9) % size;
+      pos[j] = hash32(name, 0x9e3779b9) % size;
       skip[j] = (hash32(name, 0x7f4a7c15) % (size - 1)) + 1;
       w[j] = weights[members[j]] / maxWeight;
     }
     // Round after round, every member earns credit equal to its normalised weight and claims
     // one slot per whole credit: the heaviest claims a slot every round, one of half its
-    // weight every other round. A claim walks the member's own permutation to a free slot.
+    // weight every other round. A claim walks the member's permutation to a free slot.
+    const slots = this.slots;
     let filled = 0;
     while (filled < size) {
       for (let j = 0; j < n && filled < size; j++) {
         credit[j] += w[j];
         if (credit[j] < 1) continue;
         credit[j] -= 1;
-        let c = (offset[j] + skip[j] * next[j]) % size;
-        while (this.slots[c] !== -1) {
-          next[j]++;
-          c = (offset[j] + skip[j] * next[j]) % size;
+        let c = pos[j];
+        while (slots[c] !== -1) {
+          c += skip[j];
+          if (c >= size) c -= size;
         }
-        this.slots[c] = members[j];
-        next[j]++;
+        slots[c] = members[j];
+        c += skip[j];
+        pos[j] = c >= size ? c - size : c;
         filled++;
       }
     }

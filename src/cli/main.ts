@@ -8,6 +8,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerTest } from './commands/test.js';
 import { registerSchema } from './commands/schema.js';
+import { registerDemo } from './commands/demo.js';
 import { VERSION } from './version.js';
 
 /** Exit code set by a command's action (commander actions cannot return one). */
@@ -29,6 +30,7 @@ export function buildProgram(result: CommandResult): Command {
   registerPlan(program, result);
   registerTest(program, result);
   registerSchema(program, result);
+  registerDemo(program, result, main);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -55,10 +55,28 @@ export function parseConfigBuffer(buf: Buffer, file = '<input>'): LoadResult {
 
 /** Parses config text. Pure: no file system access except resolving relative paths by name. */
 export function parseConfigText(text: string, file = '<input>'): LoadResult {
+  const r = parseYamlAgainst(configSchema, text, file, 'a config needs at least `listeners:` and `pools:`; see examples/website.yaml');
+  if (r.value === undefined) return { file, text, findings: r.findings, locator: r.locator };
+  return { file, text, config: deepFreeze(resolvePaths(r.value, file)), findings: r.findings, locator: r.locator };
+}
+
+/** The outcome of parsing a YAML document against any schema (configs, test suites). */
+export interface ParsedYaml<T> {
+  value?: T;
+  findings: Finding[];
+  locator: SourceLocator;
+}
+
+/**
+ * YAML text → a value of `schema`, with every syntax, duplicate-key, type and unknown-key
+ * problem as a positioned finding (EK100–EK103). `shapeHint` says what the top level should be.
+ */
+export function parseYamlAgainst<S extends z.ZodType>(schema: S, text: string, file: string, shapeHint: string): ParsedYaml<z.output<S>> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false });
   const locator = new SourceLocator(doc, lineCounter);
   const findings: Finding[] = [];
+  const fail = (f: Finding): ParsedYaml<z.output<S>> => ({ findings: [{ ...f, line: 1, column: 1 }], locator });
   for (const err of doc.errors) {
     const pos = locator.at(err.pos[0]);
     const duplicate = err.code === 'DUPLICATE_KEY';
@@ -73,41 +91,27 @@ export function parseConfigText(text: string, file = '<input>'): LoadResult {
       ...pos,
     });
   }
-  if (findings.length > 0) return { file, text, findings, locator };
+  if (findings.length > 0) return { findings, locator };
 
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    return failed(file, text, finding('EK100', {
-      message: `YAML cannot be expanded: ${(err as Error).message}`,
-      hint: 'reduce the use of aliases (*name); each alias may expand at most 1000 nodes',
-      path: [],
-    }), { line: 1, column: 1 }, locator);
+    return fail(finding('EK100', { message: `YAML cannot be expanded: ${(err as Error).message}`, hint: 'reduce the use of aliases (*name); each alias may expand at most 1000 nodes', path: [] }));
   }
   if (raw === null || raw === undefined) {
-    return failed(file, text, finding('EK101', {
-      message: `${file} is empty`,
-      hint: 'a config needs at least `listeners:` and `pools:`; see examples/website.yaml',
-      path: [],
-    }), { line: 1, column: 1 }, locator);
+    return fail(finding('EK101', { message: `${file} is empty`, hint: shapeHint, path: [] }));
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return failed(file, text, finding('EK101', {
-      message: `the top level of ${file} must be a mapping (listeners:, pools:, …), not ${Array.isArray(raw) ? 'a list' : typeof raw}`,
-      hint: 'start the file with `listeners:` and `pools:`; see examples/website.yaml',
-      path: [],
-    }), { line: 1, column: 1 }, locator);
+    return fail(finding('EK101', { message: `the top level of ${file} must be a mapping, not ${Array.isArray(raw) ? 'a list' : typeof raw}`, hint: shapeHint, path: [] }));
   }
-
-  const parsed = configSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) findings.push(...issueFindings(issue, raw));
+    for (const issue of parsed.error.issues) findings.push(...issueFindings(schema, issue, raw));
     for (const f of findings) Object.assign(f, locator.locate(f.path));
-    return { file, text, findings, locator };
+    return { findings, locator };
   }
-  const config = resolvePaths(parsed.data, file);
-  return { file, text, config: deepFreeze(config), findings, locator };
+  return { value: parsed.data as z.output<S>, findings, locator };
 }
 
 function failed(file: string, text: string, f: Finding, pos: { line: number; column: number }, locator?: SourceLocator): LoadResult {
@@ -115,11 +119,11 @@ function failed(file: string, text: string, f: Finding, pos: { line: number; col
 }
 
 /** Turns one zod issue into findings that say what, where, and how to fix it. */
-function issueFindings(issue: z.core.$ZodIssue, raw: unknown): Finding[] {
+function issueFindings(schema: z.ZodType, issue: z.core.$ZodIssue, raw: unknown): Finding[] {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as (string | number)[];
   const where = formatPath(path);
   if (issue.code === 'unrecognized_keys') {
-    const known = keysAt(path);
+    const known = keysAt(schema, path);
     return issue.keys.map((key) => {
       const guess = didYouMean(key, known);
       return finding('EK102', {
@@ -201,12 +205,16 @@ function valueAt(raw: unknown, path: (string | number)[]): unknown {
 }
 
 type JsonSchemaNode = { properties?: Record<string, JsonSchemaNode>; additionalProperties?: JsonSchemaNode | boolean; items?: JsonSchemaNode; anyOf?: JsonSchemaNode[] };
-let jsonSchemaCache: JsonSchemaNode | undefined;
+const jsonSchemaCache = new WeakMap<z.ZodType, JsonSchemaNode>();
 
 /** The keys the schema allows at `path`, for did-you-mean. Walks the generated JSON Schema. */
-function keysAt(path: (string | number)[]): string[] {
-  jsonSchemaCache ??= z.toJSONSchema(configSchema, { target: 'draft-7', io: 'input' }) as JsonSchemaNode;
-  let nodes: JsonSchemaNode[] = [jsonSchemaCache];
+function keysAt(schema: z.ZodType, path: (string | number)[]): string[] {
+  let root = jsonSchemaCache.get(schema);
+  if (!root) {
+    root = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as JsonSchemaNode;
+    jsonSchemaCache.set(schema, root);
+  }
+  let nodes: JsonSchemaNode[] = [root];
   for (const seg of path) {
     const next: JsonSchemaNode[] = [];
     for (const n of nodes.flatMap((x) => [x, ...(x.anyOf ?? [])])) {

@@ -50,12 +50,26 @@ const route = z.strictObject({
   split: z.array(splitEntry).min(1).optional(),
 });
 
+/**
+ * Per-listener hard limits and client-side timeouts (data plane). Every key has a safe default,
+ * so `limits:` may be left out. Header limits are answered with 431, the body limit with 413.
+ */
+const limits = z.strictObject({
+  maxHeaderBytes: z.number().int().min(1024).max(1048576).default(16384),
+  maxHeaderCount: z.number().int().min(1).max(1000).default(100),
+  maxBodyBytes: z.number().int().min(0).default(10 * 1048576),
+  headersTimeout: duration.prefault('10s'),
+  requestTimeout: duration.prefault('60s'),
+  keepAliveTimeout: duration.prefault('5s'),
+});
+
 const listener = z.strictObject({
   name,
   address,
   protocol: z.enum(['http', 'tcp']).default('http'),
   routes: z.array(route).optional(),
   pool: name.optional(),
+  limits: limits.prefault({}),
 });
 
 const backend = z.strictObject({
@@ -171,6 +185,8 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type Listener = Config['listeners'][number];
 export type Route = NonNullable<Listener['routes']>[number];
+/** A listener's limits with defaults applied (milliseconds for timeouts). */
+export type ListenerLimits = Listener['limits'];
 export type RouteMatch = NonNullable<Route['match']>;
 export type Pool = Config['pools'][string];
 export type Backend = Pool['backends'][number];

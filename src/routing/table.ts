@@ -51,6 +51,15 @@ export function compileRouteTable(listener: Listener): RouteTable {
       pickTarget: targets.length === 1 ? (targets[0].weight > 0 || !r.split ? () => 0 : () => -1) : () => picker.pick(),
     });
   });
+  // Index by exact host: a request for api.example.com is tried only against the routes that
+  // name that host or name none (wildcards included), in the order written. With hundreds of
+  // host routes this makes a lookup a map read plus a short scan instead of a full scan.
+  const generic = routes.filter((r) => r.match.host === undefined);
+  const byHost = new Map<string, CompiledRoute[]>();
+  for (const r of routes) {
+    const h = r.match.host;
+    if (h !== undefined && !byHost.has(h)) byHost.set(h, routes.filter((x) => x.match.host === undefined || x.match.host === h));
+  }
   return Object.freeze({
     listener: listener.name,
     routes: Object.freeze(routes),
@@ -58,7 +67,8 @@ export function compileRouteTable(listener: Listener): RouteTable {
       const host = normalizeHost(req.host);
       const q = req.path.indexOf('?');
       const path = q >= 0 ? req.path.slice(0, q) : req.path;
-      for (let i = 0; i < routes.length; i++) if (matches(routes[i].match, req, host, path)) return routes[i];
+      const list = byHost.get(host) ?? generic;
+      for (let i = 0; i < list.length; i++) if (matches(list[i].match, req, host, path)) return list[i];
       return undefined;
     },
   });

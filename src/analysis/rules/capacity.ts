@@ -111,12 +111,13 @@ function failureFindings(pl: PoolLoad, name: string, config: Config, model: Traf
   }
   if (usable.some((b) => b.capacity === undefined)) return [];
   const totalW = usable.reduce((s, b) => s + b.weight, 0);
-  const byWeight = [...usable].sort((a, b) => b.weight - a.weight);
+  const byLoad = [...usable].sort((a, b) => b.rps - a.rps);
   for (const b of usable) {
-    // Worst case for b: the k heaviest others fail and their share spreads by weight.
-    const removed = byWeight.filter((x) => x !== b).slice(0, k);
+    // Worst case for b: the k busiest others fail and their requests spread by weight over
+    // the rest (round-robin rebalances that way; a hash table rebuilt without them does too).
+    const removed = byLoad.filter((x) => x !== b).slice(0, k);
     const remaining = totalW - removed.reduce((s, x) => s + x.weight, 0);
-    const load = (pl.rps * b.weight) / remaining;
+    const load = b.rps + (removed.reduce((s, x) => s + x.rps, 0) * b.weight) / remaining;
     const elsewhere = (model.servers.get(b.server)?.rps ?? 0) - b.rps;
     const cap = model.servers.get(b.server)?.capacity ?? b.capacity!;
     if (load + elsewhere > cap + 1e-9) {

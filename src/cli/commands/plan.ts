@@ -30,7 +30,8 @@ export function registerPlan(program: Command, result: CommandResult): void {
     .requiredOption('--against <file>', 'the config it replaces (live: a running instance, with the change-management issue)')
     .option('--traffic <sample>', 'traffic sample (JSONL) for both versions')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((file: string, opts: { against: string; traffic?: string; format: 'text' | 'json' }) => {
+    .option('--all', 'show every pool, not only the ones the change touches')
+    .action((file: string, opts: { against: string; traffic?: string; format: 'text' | 'json'; all?: boolean }) => {
       if (opts.against === 'live') throw new UsageError('--against live needs a running instance with the versioned store, which this build does not have yet; pass the current config file instead');
       const before = validateFile(opts.against, { samplePath: opts.traffic });
       if (!before.config || !before.model) {
@@ -50,7 +51,9 @@ export function registerPlan(program: Command, result: CommandResult): void {
         out += `plan: ${displayPath(opts.against)} → ${displayPath(file)}\n`;
         out += `traffic moved between servers: ${pct(moved ?? 0)} (maxShift ${pct(after.config.guardrails.maxShift)})\n`;
         const headroom = after.config.guardrails.headroom;
-        for (const pool of new Set(rows.map((r) => r.pool))) {
+        const pools = [...new Set(rows.map((r) => r.pool))];
+        const touched = pools.filter((p) => opts.all || rows.some((r) => r.pool === p && changed(r)));
+        for (const pool of touched) {
           out += `\npool ${pool}\n`;
           const t = [['backend', 'share before', 'share after', 'peak req/s', 'capacity', 'utilization', '']];
           for (const r of rows.filter((x) => x.pool === pool)) {
@@ -59,12 +62,19 @@ export function registerPlan(program: Command, result: CommandResult): void {
           }
           out += table(t);
         }
+        if (touched.length < pools.length) out += `\n(${pools.length - touched.length} unchanged ${pools.length - touched.length === 1 ? 'pool' : 'pools'} not shown; --all shows them)\n`;
         out += '\n';
       }
       out += after.findings.map((f) => formatFinding(f, file)).join('');
       out += summaryLine(file, after.findings, 'an apply would be accepted', 'an apply would be REFUSED');
       process.stdout.write(out);
     });
+}
+
+/** True when a backend's prediction differs between the versions (beyond rounding). */
+function changed(r: PlanRow): boolean {
+  if (!r.before || !r.after || r.worse.length) return true;
+  return Math.abs(r.before.share - r.after.share) > 0.0005 || Math.abs((r.before.peakRps ?? 0) - (r.after.peakRps ?? 0)) > 0.5 || r.before.capacity !== r.after.capacity;
 }
 
 /** Joins both predictions backend by backend and marks what got worse. */
