@@ -82,7 +82,7 @@ export function parseYamlAgainst<S extends z.ZodType>(schema: S, text: string, f
     const duplicate = err.code === 'DUPLICATE_KEY';
     findings.push({
       ...finding(duplicate ? 'EK103' : 'EK100', {
-        message: duplicate ? `duplicate key "${text.slice(err.pos[0], err.pos[1]).trim()}": it is already set above in the same mapping` : `YAML syntax error: ${firstLine(err.message)}`,
+        message: duplicate ? `duplicate key "${keyAt(text, err.pos[0])}": it is already set above in the same mapping` : `YAML syntax error: ${firstLine(err.message)}`,
         hint: duplicate
           ? 'YAML keeps only one of two equal keys, so one of them would be silently ignored; remove or rename one'
           : 'fix the YAML at this position (indentation, a missing colon or quote are the usual causes)',
@@ -274,6 +274,12 @@ function reasonOf(err: unknown): string {
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'it is a directory';
   return (err as Error).message;
+}
+
+/** The key written at `offset` (plain or quoted), for the duplicate-key message. */
+function keyAt(text: string, offset: number): string {
+  const m = /^("(?:[^"\\]|\\.)*"|'[^']*'|[^:\n]*?)\s*:/.exec(text.slice(offset, offset + 200));
+  return (m ? m[1] : text.slice(offset, offset + 20)).replace(/^["']|["']$/g, '').trim();
 }
 
 function firstLine(s: string): string {
