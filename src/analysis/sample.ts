@@ -42,25 +42,6 @@ export function loadSample(file: string, configPath: (string | number)[] = ['gua
   }
   const requests: SampleRequest[] = [];
   const findings: Finding[] = [];
-  // Fast path: the lines joined into one JSON array and parsed in one call, about 3× quicker
-  // than a parse per line. Only when that fails, or a line held two values, do we parse line
-  // by line to say which line is broken.
-  let values: unknown[] | undefined;
-  let nonEmpty = 0;
-  for (let i = 0, atStart = true; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) atStart = true;
-    else if (atStart && c !== 32 && c !== 9 && c !== 13) {
-      nonEmpty++;
-      atStart = false;
-    }
-  }
-  try {
-    values = JSON.parse(`[${text.replace(/\r?\n(\s*\r?\n)*/g, ',').replace(/^,|,\s*$/g, '')}]`) as unknown[];
-    if (values.length !== nonEmpty) values = undefined;
-  } catch {
-    values = undefined;
-  }
   let bad = 0;
   const report = (lineNo: number, problem: string) => {
     bad++;
@@ -68,12 +49,11 @@ export function loadSample(file: string, configPath: (string | number)[] = ['gua
       findings.push({ ...finding('EK119', { message: `traffic sample line ${lineNo}: ${problem}`, hint: 'each line is one JSON object such as {"method":"GET","host":"example.com","path":"/"}', path: configPath }), file, line: lineNo, column: 1 });
     }
   };
-  if (values) {
-    for (let i = 0; i < values.length; i++) {
-      const problem = parseValue(values[i], requests);
-      if (problem) report(lineOfValue(text, i), problem);
-    }
-  } else {
+  // Fast path: the lines joined into one JSON array and parsed in one call, about 3× quicker
+  // than a parse per line. Anything unusual (a blank line, a broken or non-object line) falls
+  // back to the line-by-line path, which knows each line's number.
+  if (!parseWhole(text, requests)) {
+    requests.length = 0;
     const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i].trim();
@@ -130,20 +110,15 @@ function parseValue(v: unknown, out: SampleRequest[]): string | undefined {
   return undefined;
 }
 
-/** The 1-based line of the n-th non-empty line (only computed for the few bad lines reported). */
-function lineOfValue(text: string, n: number): number {
-  let line = 1;
-  let seen = -1;
-  let atStart = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      line++;
-      atStart = true;
-    } else if (atStart && c !== 32 && c !== 9 && c !== 13) {
-      atStart = false;
-      if (++seen === n) return line;
-    }
+/** Parses the whole file as one array; false when any line would need a line number to report. */
+function parseWhole(text: string, out: SampleRequest[]): boolean {
+  let values: unknown;
+  try {
+    values = JSON.parse(`[${text.trim().replaceAll('\n', ',')}]`);
+  } catch {
+    return false;
   }
-  return line;
+  const list = values as unknown[];
+  for (let i = 0; i < list.length; i++) if (parseValue(list[i], out) !== undefined) return false;
+  return true;
 }

@@ -26,6 +26,8 @@ export interface FlowLoad {
   sampled: number;
   explicit: boolean;
   shadowed: boolean;
+  /** The earlier route of the same listener that matches everything this one does. */
+  shadowedBy?: string;
 }
 
 /** One backend entry of one pool. */
@@ -44,6 +46,8 @@ export interface BackendLoad {
 
 /** What consistent-hash saw in the sample for a pool. */
 export interface HashStats {
+  /** Sampled requests that reached the pool (for the sampling error of hashed shares). */
+  sampledCount: number;
   sampledRps: number;
   keylessRps: number;
   topKey?: string;
@@ -126,11 +130,18 @@ export function buildTrafficModel(config: Config, sample?: readonly SampleReques
   // Route peaks: declared first, the rest by sample fraction or evenly.
   const declared = config.guardrails.traffic?.routes ?? {};
   let explicitSum = 0;
+  const redirected = new Map<FlowLoad, number>();
   for (const [key, rps] of Object.entries(declared)) {
+    // A declared peak on an unreachable route really lands on the route that shadows it,
+    // on top of that route's own traffic (added after the spread below).
     const hits = flows.filter((f) => key === f.route || key === `${f.listener}/${f.route}`);
     for (const f of hits) {
-      f.rps = rps / hits.length;
-      f.explicit = true;
+      const target = f.shadowedBy ? flows.find((x) => x.listener === f.listener && x.route === f.shadowedBy) : undefined;
+      if (target) redirected.set(target, (redirected.get(target) ?? 0) + rps / hits.length);
+      else {
+        f.rps += rps / hits.length;
+        f.explicit = true;
+      }
     }
     if (hits.length) explicitSum += rps;
   }
@@ -145,6 +156,7 @@ export function buildTrafficModel(config: Config, sample?: readonly SampleReques
     const reachable = open.filter((f) => !f.shadowed);
     for (const f of reachable) f.rps = rest / reachable.length;
   }
+  for (const [f, rps] of redirected) f.rps += rps;
 
   // Pools: what each flow sends where.
   const pools = new Map<string, PoolLoad>();
@@ -219,8 +231,8 @@ function flowsOf(config: Config, tables: RouteTable[]): FlowLoad[] {
     }
     const routes = l.routes ?? [];
     tables[li].routes.forEach((r, i) => {
-      const shadowed = routes.slice(0, i).some((earlier) => covers(earlier.match, routes[i].match));
-      flows.push({ listener: l.name, route: r.name, index: i, rps: 0, sampled: 0, explicit: false, shadowed });
+      const by = routes.slice(0, i).find((earlier) => covers(earlier.match, routes[i].match));
+      flows.push({ listener: l.name, route: r.name, index: i, rps: 0, sampled: 0, explicit: false, shadowed: by !== undefined, shadowedBy: by?.name });
     });
   });
   return flows;
@@ -241,9 +253,11 @@ function hashSample(pl: PoolLoad, pool: Pool, table: MaglevTable, inputs: { flow
   const perKey = new Map<string, number>();
   let sampledRps = 0;
   let keylessRps = 0;
+  let sampledCount = 0;
   for (const { flow, factor } of inputs) {
     for (const r of perFlow[flow]) {
       sampledRps += factor;
+      sampledCount++;
       const key = extract(sample[r]);
       if (key === undefined) {
         keylessRps += factor;
@@ -257,7 +271,7 @@ function hashSample(pl: PoolLoad, pool: Pool, table: MaglevTable, inputs: { flow
   let topKey: string | undefined;
   let topKeyRps = 0;
   for (const [k, v] of perKey) if (v > topKeyRps) { topKey = k; topKeyRps = v; }
-  return { sampledRps, keylessRps, topKey, topKeyRps, topKeyBackend: topKey === undefined ? undefined : pl.backends[table.lookup(topKey)].name };
+  return { sampledCount, sampledRps, keylessRps, topKey, topKeyRps, topKeyBackend: topKey === undefined ? undefined : pl.backends[table.lookup(topKey)].name };
 }
 
 const tableCache = new Map<string, MaglevTable>();

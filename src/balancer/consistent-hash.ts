@@ -4,7 +4,7 @@
  * hash and one array read. A request without a key (the header or cookie is missing) is
  * spread by smooth round-robin instead of piling onto whichever backend owns the empty key.
  */
-import { MaglevTable, MAGLEV_TABLE_SIZE } from './maglev.js';
+import { MaglevTable, maglevTableSize } from './maglev.js';
 import { RoundRobin } from './round-robin.js';
 import type { Balancer, Endpoint, EndpointView } from './types.js';
 
@@ -15,7 +15,7 @@ export class ConsistentHash implements Balancer {
   private readonly fallback: RoundRobin;
   private readonly names: string[];
 
-  constructor(endpoints: readonly Endpoint[], private readonly view: EndpointView, private readonly tableSize = MAGLEV_TABLE_SIZE) {
+  constructor(endpoints: readonly Endpoint[], private readonly view: EndpointView, private readonly tableSize = maglevTableSize(endpoints.length)) {
     this.names = endpoints.map((e) => e.name);
     this.builtFor = view.generation;
     this.table = this.build();

@@ -10,8 +10,19 @@
  */
 import { hash32 } from './hash.js';
 
-/** Default table size: a prime well above 100 × the largest pool (Envoy uses the same value). */
+/** The largest table; Envoy's default size. */
 export const MAGLEV_TABLE_SIZE = 65537;
+const PRIMES = [5003, 10007, 20011, 40009, 65537, 131071, 262139, 524287];
+
+/**
+ * Table size for n endpoints: the smallest listed prime of at least 100 slots per endpoint
+ * (the paper's rule for imbalance under 1%), at least 5003. A 10-backend pool builds a
+ * 5003-slot table in a fraction of the time of a 65537-slot one with the same balance.
+ */
+export function maglevTableSize(n: number): number {
+  for (const p of PRIMES) if (p >= 100 * n) return p;
+  return PRIMES[PRIMES.length - 1];
+}
 
 /** A built table: `slots[h % size]` is the index of the endpoint that owns the hash h. */
 export class MaglevTable {
@@ -22,7 +33,7 @@ export class MaglevTable {
    * Builds the table over `names` with `weights` (0 = not in the table). With no positive
    * weight the table is empty and `lookup` returns -1.
    */
-  constructor(names: readonly string[], weights: readonly number[], size = MAGLEV_TABLE_SIZE) {
+  constructor(names: readonly string[], weights: readonly number[], size = maglevTableSize(names.length)) {
     this.size = size;
     this.slots = new Int32Array(size).fill(-1);
     const members: number[] = [];
@@ -77,8 +88,12 @@ export class MaglevTable {
 
   /** Slots owned by each endpoint index (length = `count`); shares without a sample. */
   slotShares(count: number): number[] {
+    if (this.shares?.length === count) return this.shares;
     const out = new Array<number>(count).fill(0);
     for (let i = 0; i < this.size; i++) if (this.slots[i] >= 0) out[this.slots[i]]++;
-    return out.map((c) => c / this.size);
+    this.shares = out.map((c) => c / this.size);
+    return this.shares;
   }
+
+  private shares?: number[];
 }

@@ -38,11 +38,14 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
     }
 
     if (usable.length >= 2) {
+      const evenWeights = usable.every((b) => b.weight === usable[0].weight);
       for (const b of usable) {
-        if (b.share > g.maxBackendShare + 1e-9) {
+        if (b.share > g.maxBackendShare + shareTolerance(pl, b.share, pool.algorithm)) {
           out.push(finding('EK201', {
             message: `backend ${b.name} (${b.address}) would get ${pct(b.share)} of pool ${name}'s requests, above maxBackendShare ${pct(g.maxBackendShare)}${pool.algorithm === 'consistent-hash' && pl.hash ? ' (hashed from the traffic sample)' : ''}`,
-            hint: pool.algorithm === 'consistent-hash' && pl.hash ? 'the sample\'s hash keys concentrate on it: hash on a key with more distinct values, or add backends' : `even out the weights in pool ${name} (now ${pl.backends.map((x) => `${x.name}=${x.weight}`).join(', ')})`,
+            hint: pool.algorithm === 'consistent-hash' && evenWeights
+              ? 'the hash keys concentrate on it: hash on a key with more distinct values, or add backends'
+              : `even out the weights in pool ${name} (now ${pl.backends.map((x) => `${x.name}=${x.weight}`).join(', ')}), or add backends`,
             path: bpath(b),
             subject: { pool: name, backend: b.name, address: b.address },
           }));
@@ -77,6 +80,21 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
     out.push(finding('EK211', { message: `${model.unmatched} of ${model.sampleSize} sampled requests (${pct(model.unmatched / model.sampleSize)}) match no route and would get 404, e.g. ${ex.method} ${ex.host || '(no host)'}${ex.path}`, hint: 'add a route for them (a catch-all { pathPrefix: / } last), or check the hosts and paths of the routes', path: ['listeners'] }));
   }
   return out;
+}
+
+/**
+ * How far above maxBackendShare a share may be before EK201 fires. Weight-proportional pools
+ * are exact. A hash table has slot granularity, and a share hashed from a sample has sampling
+ * noise: allow three standard errors of the sampled share (a fair coin over 800 sampled
+ * requests lands at 51–52% often; that is noise, not concentration).
+ */
+function shareTolerance(pl: PoolLoad, share: number, algorithm: string): number {
+  if (algorithm !== 'consistent-hash') return 1e-9;
+  const n = pl.hash ? pl.hash.sampledCount : 0;
+  const slot = 2 / 5003;
+  if (n === 0 || !pl.hash || pl.hash.sampledRps <= 0) return slot;
+  const sampledFraction = pl.hash.sampledRps / pl.rps;
+  return slot + sampledFraction * 3 * Math.sqrt((share * (1 - share)) / n);
 }
 
 /** EK202: each server (one address, maybe in several pools) against its capacity less headroom. */

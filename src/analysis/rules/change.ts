@@ -9,13 +9,18 @@ import type { RuleContext } from './context.js';
 
 const rps = (x: number) => `${Math.round(x)} req/s`;
 
-/** Share of all delivered traffic per server (address), so moves across pools count too. */
+/** Where traffic that reaches no backend (404, 503) is counted, so dropping traffic counts as moving it. */
+export const DROPPED = '(dropped: 404/503)';
+
+/** Share of all traffic per server (address), so moves across pools count too; undelivered traffic under DROPPED. */
 export function serverShares(model: TrafficModel): Map<string, number> {
-  let total = 0;
-  for (const s of model.servers.values()) total += s.rps;
+  let delivered = 0;
+  for (const s of model.servers.values()) delivered += s.rps;
+  const total = Math.max(model.total, delivered);
   const out = new Map<string, number>();
   if (total <= 0) return out;
   for (const s of model.servers.values()) out.set(s.key, s.rps / total);
+  if (total - delivered > total * 1e-9) out.set(DROPPED, (total - delivered) / total);
   return out;
 }
 
@@ -82,18 +87,34 @@ export function changeRules({ config, model, previous }: RuleContext): Finding[]
     }
   }
 
-  const now = new Set(model.flows.map((f) => `${f.listener}/${f.route}`));
+  const now = new Map(model.flows.map((f) => [`${f.listener}/${f.route}`, f]));
   for (const f of previous.model.flows) {
-    if (now.has(`${f.listener}/${f.route}`) || f.rps <= 0 || f.shadowed) continue;
+    if (f.rps <= 0 || f.shadowed) continue;
+    const current = now.get(`${f.listener}/${f.route}`);
+    if (current && !current.shadowed) continue;
+    if (!current && isRenamed(previous.config, config, f.listener, f.route)) continue;
     const li = config.listeners.findIndex((l) => l.name === f.listener);
+    const carried = previous.model.peakRps !== null ? `${rps(f.rps)} at peak` : `${pct(f.rps / previous.model.total)} of traffic`;
+    const sampled = f.sampled ? ` (${f.sampled} sampled requests)` : '';
     out.push(finding('EK404', {
-      message: `route ${f.route} of listener ${f.listener} is removed, but it carried ${previous.model.peakRps !== null ? `${rps(f.rps)} at peak` : `${pct(f.rps / previous.model.total)} of traffic`}${f.sampled ? ` (${f.sampled} sampled requests)` : ''}; those requests now fall to another route or get 404`,
-      hint: 'keep the route until its traffic is gone, or point it at the new pool instead of deleting it',
-      path: li >= 0 ? ['listeners', li, 'routes'] : ['listeners'],
+      message: current
+        ? `route ${f.route} of listener ${f.listener} can no longer be reached (route ${current.shadowedBy} now matches its requests first), but it carried ${carried}${sampled}`
+        : `route ${f.route} of listener ${f.listener} is removed, but it carried ${carried}${sampled}; those requests now fall to another route or get 404`,
+      hint: current
+        ? `move ${f.route} back above ${current.shadowedBy}, or narrow ${current.shadowedBy}'s match`
+        : 'keep the route until its traffic is gone, or point it at the new pool instead of deleting it',
+      path: li >= 0 ? (current ? ['listeners', li, 'routes', current.index] : ['listeners', li, 'routes']) : ['listeners'],
       subject: { listener: f.listener, route: f.route },
     }));
   }
   return out;
+}
+
+/** A route whose exact match now stands under another name in the same listener was renamed, not removed. */
+function isRenamed(before: RuleContext['config'], after: RuleContext['config'], listener: string, route: string): boolean {
+  const old = before.listeners.find((l) => l.name === listener)?.routes?.find((r) => r.name === route);
+  const routes = after.listeners.find((l) => l.name === listener)?.routes ?? [];
+  return old !== undefined && routes.some((r) => JSON.stringify(r.match ?? {}) === JSON.stringify(old.match ?? {}));
 }
 
 function sumCapacity(backends: { weight: number; capacity?: number }[]): number | undefined {
