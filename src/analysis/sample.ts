@@ -91,22 +91,25 @@ function parseValue(v: unknown, out: SampleRequest[]): string | undefined {
   if (o.method !== undefined && typeof o.method !== 'string') return '"method" must be a string';
   if (o.clientIp !== undefined && typeof o.clientIp !== 'string') return '"clientIp" must be a string';
   if (o.listener !== undefined && typeof o.listener !== 'string') return '"listener" must be a string';
-  const headers: Record<string, string> = {};
+  // Normalised in place: the parsed object becomes the SampleRequest, so 100,000 lines cost
+  // 100,000 objects rather than twice that (garbage collection was a fifth of validate).
+  const EMPTY: Record<string, string> = {};
+  let headers = EMPTY;
   if (o.headers !== undefined) {
     if (o.headers === null || typeof o.headers !== 'object' || Array.isArray(o.headers)) return '"headers" must be an object of strings';
-    for (const [k, hv] of Object.entries(o.headers as Record<string, unknown>)) {
-      if (typeof hv !== 'string') return `header "${k}" must be a string`;
-      headers[k.toLowerCase()] = hv;
+    const h = o.headers as Record<string, unknown>;
+    let lower = true;
+    for (const k in h) {
+      if (typeof h[k] !== 'string') return `header "${k}" must be a string`;
+      if (k !== k.toLowerCase()) lower = false;
     }
+    headers = lower ? (h as Record<string, string>) : Object.fromEntries(Object.entries(h).map(([k, hv]) => [k.toLowerCase(), hv as string]));
   }
-  out.push({
-    method: typeof o.method === 'string' ? o.method.toUpperCase() : 'GET',
-    host: typeof o.host === 'string' ? o.host : '',
-    path: typeof o.path === 'string' ? o.path : '/',
-    headers,
-    clientIp: o.clientIp as string | undefined,
-    listener: o.listener as string | undefined,
-  });
+  o.headers = headers;
+  o.method = typeof o.method === 'string' ? o.method.toUpperCase() : 'GET';
+  if (typeof o.host !== 'string') o.host = '';
+  if (typeof o.path !== 'string') o.path = '/';
+  out.push(o as unknown as SampleRequest);
   return undefined;
 }
 

@@ -102,28 +102,10 @@ export function buildTrafficModel(config: Config, sample?: readonly SampleReques
   const flows = flowsOf(config, tables);
   // flowOf[listener][route index] → index into flows, so the sample loop builds no strings.
   const flowOf = tables.map((t) => t.routes.map((r) => flows.findIndex((f) => f.listener === t.listener && f.route === r.name)));
-  const perFlowRequests: number[][] = flows.map(() => []);
-  let unmatched = 0;
-  let unmatchedExample: SampleRequest | undefined;
+  const routed = sample ? routeSample(config, tables, flowOf, flows.length, sample) : { perFlow: flows.map(() => []), unmatched: 0, unmatchedExample: undefined };
+  const perFlowRequests = routed.perFlow;
+  const { unmatched, unmatchedExample } = routed;
   if (sample) {
-    for (let r = 0; r < sample.length; r++) {
-      const req = sample[r];
-      let hit = -1;
-      for (let li = 0; li < tables.length; li++) {
-        if (req.listener !== undefined ? tables[li].listener !== req.listener : config.listeners[li].protocol !== 'http') continue;
-        const route = tables[li].match(req);
-        if (route) {
-          hit = flowOf[li][route.index];
-          break;
-        }
-      }
-      if (hit < 0) {
-        unmatched++;
-        unmatchedExample ??= req;
-      } else {
-        perFlowRequests[hit].push(r);
-      }
-    }
     flows.forEach((f, i) => (f.sampled = perFlowRequests[i].length));
   }
 
@@ -220,6 +202,50 @@ export function buildTrafficModel(config: Config, sample?: readonly SampleReques
     }
   }
   return { peakRps: peak, total, flows, pools, servers, sampleSize: sample?.length ?? 0, unmatched, unmatchedExample, explicitSum };
+}
+
+interface RoutedSample {
+  perFlow: number[][];
+  unmatched: number;
+  unmatchedExample?: SampleRequest;
+}
+
+const routedCache = new WeakMap<readonly SampleRequest[], Map<string, RoutedSample>>();
+
+/**
+ * Which flow each sampled request takes, through the real route tables. Plan routes one
+ * sample through two versions; when their listeners are identical the answer is reused.
+ */
+function routeSample(config: Config, tables: RouteTable[], flowOf: number[][], flowCount: number, sample: readonly SampleRequest[]): RoutedSample {
+  const key = JSON.stringify(config.listeners);
+  const cached = routedCache.get(sample)?.get(key);
+  if (cached) return cached;
+  const perFlow: number[][] = Array.from({ length: flowCount }, () => []);
+  let unmatched = 0;
+  let unmatchedExample: SampleRequest | undefined;
+  for (let r = 0; r < sample.length; r++) {
+    const req = sample[r];
+    let hit = -1;
+    for (let li = 0; li < tables.length; li++) {
+      if (req.listener !== undefined ? tables[li].listener !== req.listener : config.listeners[li].protocol !== 'http') continue;
+      const route = tables[li].match(req);
+      if (route) {
+        hit = flowOf[li][route.index];
+        break;
+      }
+    }
+    if (hit < 0) {
+      unmatched++;
+      unmatchedExample ??= req;
+    } else {
+      perFlow[hit].push(r);
+    }
+  }
+  const result = { perFlow, unmatched, unmatchedExample };
+  const byKey = routedCache.get(sample) ?? new Map<string, RoutedSample>();
+  byKey.set(key, result);
+  routedCache.set(sample, byKey);
+  return result;
 }
 
 function flowsOf(config: Config, tables: RouteTable[]): FlowLoad[] {
