@@ -199,14 +199,5 @@ export function withSmallChange(t: Topology): Topology {
   return next;
 }
 
-/** A small seeded PRNG (mulberry32), so generated files are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG shared with the config suites, so generated files are reproducible. */
+export { seededRandom } from '../../src/core/random.js';

@@ -11,6 +11,7 @@ import { parseYamlAgainst, readBounded } from '../config/load.js';
 import type { Finding } from '../config/findings.js';
 import type { Config } from '../config/schema.js';
 import { pct } from '../core/text.js';
+import { seededRandom } from '../core/random.js';
 import { compileRouteTable, type CompiledRoute, type RouteTable } from '../routing/index.js';
 import { loadSample, type SampleRequest } from './sample.js';
 import { backendName } from './traffic.js';
@@ -108,18 +109,6 @@ export function runSuiteFile(file: string): SuiteResult {
   return { file, config: configFile, results, problems: [], validation };
 }
 
-/** A deterministic random source (mulberry32), so suites give the same answer on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The data plane's decisions without sockets: route tables, splits and balancers. */
 class Simulation {
   readonly tables: RouteTable[];
@@ -127,7 +116,7 @@ class Simulation {
 
   constructor(readonly config: Config) {
     this.tables = config.listeners.map(compileRouteTable);
-    const random = seeded(42);
+    const random = seededRandom(42);
     for (const [name, pool] of Object.entries(config.pools)) {
       const endpoints = pool.backends.map((b) => ({ name: backendName(b), address: b.address, weight: b.weight }));
       this.balancers.set(name, {

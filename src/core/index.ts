@@ -2,3 +2,4 @@
 export * from './duration.js';
 export * from './address.js';
 export * from './text.js';
+export * from './random.js';
