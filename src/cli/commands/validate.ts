@@ -1,5 +1,7 @@
 /** `evenkeel validate [FILE]`: the first line of defence, before anything is deployed. */
+import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { UsageError } from '../../errors.js';
 import { validateFile } from '../../analysis/index.js';
 import { distributionTables, formatFinding, summaryLine } from '../format.js';
 import type { CommandResult } from '../main.js';
@@ -15,6 +17,7 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--traffic <sample>', 'traffic sample (JSONL) to use instead of guardrails.traffic.sample')
     .action((file: string, opts: { format: 'text' | 'json'; traffic?: string }) => {
+      if (file === DEFAULT_CONFIG && !existsSync(file)) throw new UsageError(`no config file given and no ${DEFAULT_CONFIG} in ${process.cwd()}: run evenkeel validate FILE`);
       const report = validateFile(file, { samplePath: opts.traffic });
       result.exitCode = report.valid ? 0 : 1;
       if (opts.format === 'json') {
