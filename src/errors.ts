@@ -52,13 +52,6 @@ export class SuiteError extends EvenkeelError {
   }
 }
 
-/** No backend of the chosen pool is usable (all down, ejected or drained): the proxy answers 503 at once. */
-export class NoBackendError extends EvenkeelError {
-  constructor(pool: string) {
-    super('EK_E_NO_BACKEND', `no usable backend in pool ${pool}`);
-  }
-}
-
 /** A request body is larger than the listener's limits.maxBodyBytes: the proxy answers 413. */
 export class BodyLimitError extends EvenkeelError {
   constructor(limit: number) {
@@ -80,12 +73,19 @@ export class AdminExposedError extends EvenkeelError {
   }
 }
 
-/** A config given to serve or reload was refused by validation; the findings say why. */
-export class ConfigRefusedError extends EvenkeelError {
-  constructor(file: string, errors: number) {
-    super('EK_E_CONFIG_REFUSED', `${file} was refused: ${errors} error finding${errors === 1 ? '' : 's'}`, 1);
+/** The config store could not be opened or written (missing permissions, a corrupt file). Exit 2. */
+export class StoreError extends EvenkeelError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EK_E_STORE', message, 2, options);
+  }
+}
+
+/** A config version does not exist, or cannot move to the status asked for (e.g. activating a refused version). */
+export class VersionStateError extends EvenkeelError {
+  constructor(message: string) {
+    super('EK_E_VERSION_STATE', message, 1);
   }
 }
 
 /** Every code above, pinned by a test so none is renamed or reused silently. */
-export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_SUITE', 'EK_E_NO_BACKEND', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_CONFIG_REFUSED'] as const;
+export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_SUITE', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE'] as const;

@@ -9,6 +9,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerTest } from './commands/test.js';
 import { registerSchema } from './commands/schema.js';
 import { registerDemo } from './commands/demo.js';
+import { registerExport } from './commands/export.js';
 import { VERSION } from './version.js';
 
 /** Exit code set by a command's action (commander actions cannot return one). */
@@ -31,6 +32,7 @@ export function buildProgram(result: CommandResult): Command {
   registerTest(program, result);
   registerSchema(program, result);
   registerDemo(program, result, main);
+  registerExport(program, result);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
