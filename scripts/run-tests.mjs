@@ -1,5 +1,6 @@
 // Runs every test/**/*.test.ts through node:test with tsx (Node 20's --test does not expand
-// globs itself). Extra arguments narrow the run: `npm test -- test/config`.
+// globs itself). A test that runs past 2 minutes fails instead of hanging CI, and a file
+// whose tests are done exits even if a handle was left open. Extra arguments narrow the run: `npm test -- test/config`.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -20,5 +21,5 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(2);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=120000', '--test-force-exit', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -8,6 +8,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerTest } from './commands/test.js';
 import { registerSchema } from './commands/schema.js';
+import { registerServe } from './commands/serve.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { VERSION } from './version.js';
@@ -31,6 +32,7 @@ export function buildProgram(result: CommandResult): Command {
   registerPlan(program, result);
   registerTest(program, result);
   registerSchema(program, result);
+  registerServe(program, result);
   registerDemo(program, result, main);
   registerExport(program, result);
   for (const cmd of program.commands) cmd.exitOverride();

@@ -51,10 +51,19 @@ function notices(): [AlertNotice, AlertNotice] {
   return [noticeFrom(fire, ctx), noticeFrom({ ...fire, kind: 'resolve', time: FIRED_AT + 40_000, summary: `resolved: ${fire.summary}` }, ctx)];
 }
 
+/** Polls `done` every 5 ms; fails instead of hanging when it does not hold within 20 s. */
+async function waitFor(done: () => boolean): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out waiting for deliveries');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const fast = { baseDelayMs: 5, maxDelayMs: 50, random: seededRandom(1) };
 
 for (const format of ['json', 'slack', 'alertmanager'] as WebhookFormat[]) {
-  test(`${format}: notify returns at once; two failed attempts are retried; firing then resolved arrive in order`, async () => {
+  test(`${format}: notify returns at once; two failed attempts are retried; firing then resolved arrive in order`, { timeout: 30_000 }, async () => {
     const server = await receiver((n) => (n <= 2 ? 503 : 200));
     const results: string[] = [];
     const notifier = new WebhookNotifier([{ url: `${server.url}/hook`, format }], { ...fast, onResult: (r) => results.push(`${r.status}:${r.delivered}:${r.attempts}`) });
@@ -94,7 +103,7 @@ for (const format of ['json', 'slack', 'alertmanager'] as WebhookFormat[]) {
   });
 }
 
-test('a receiver that stays down is given up on after maxAttempts; a 4xx is not retried', async () => {
+test('a receiver that stays down is given up on after maxAttempts; a 4xx is not retried', { timeout: 30_000 }, async () => {
   const down = await receiver(() => 500);
   const bad = await receiver(() => 400);
   const results: string[] = [];
@@ -110,7 +119,7 @@ test('a receiver that stays down is given up on after maxAttempts; a 4xx is not 
   }
 });
 
-test('a stuck receiver: the queue stays bounded, the oldest notices are dropped, the other webhook keeps flowing', async () => {
+test('a stuck receiver: the queue stays bounded, the oldest notices are dropped, the other webhook keeps flowing', { timeout: 30_000 }, async () => {
   const stuck = await receiver((n) => (n === 1 ? 'hang' : 200));
   const fine = await receiver(() => 200);
   const notifier = new WebhookNotifier([{ url: stuck.url, format: 'json' }, { url: fine.url, format: 'json' }], { ...fast, maxQueue: 3, timeoutMs: 60_000 });
@@ -120,12 +129,12 @@ test('a stuck receiver: the queue stays bounded, the oldest notices are dropped,
     // A burst of ten: each webhook has a0 in flight and keeps the newest three waiting.
     for (let i = 0; i < 10; i++) notifier.notify({ ...firing, id: `a${i}` });
     assert.equal(notifier.stats().dropped, 12);
-    while (fine.got.length < 4 || stuck.attempts() < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => fine.got.length >= 4 && stuck.attempts() >= 1);
     assert.deepEqual(ids(fine), ['a0', 'a7', 'a8', 'a9']);
     // The stuck webhook still holds a0; new notices reach the healthy one regardless.
     notifier.notify({ ...firing, id: 'b0' });
     notifier.notify({ ...firing, id: 'b1' });
-    while (fine.got.length < 6) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => fine.got.length >= 6);
     assert.deepEqual(ids(fine).slice(4), ['b0', 'b1']);
     assert.equal(notifier.stats().dropped, 14, 'the stuck queue dropped a7 and a8 for b0 and b1');
     stuck.release();

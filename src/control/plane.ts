@@ -1,0 +1,55 @@
+/**
+ * The data plane as the control plane drives it: in this process (LocalPlane), or in
+ * node:cluster workers (ClusterPlane, cluster.ts). Both take a validated config, health
+ * verdicts from the primary's checker, and drain on shutdown.
+ */
+import type { Config } from '../config/schema.js';
+import { DataPlane, type BoundListener, type VersionInfo } from '../proxy/index.js';
+import { configChannel, Metrics, type BackendSnapshot } from '../telemetry/index.js';
+
+/** What the instance needs from a data plane, wherever it runs. */
+export interface Plane {
+  apply(config: Config, info: VersionInfo): Promise<BoundListener[]>;
+  setHealth(key: string, up: boolean): void;
+  metricsText(): Promise<string>;
+  backends(): BackendSnapshot[];
+  drain(deadlineMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The data plane in this process, with its metrics. */
+export class LocalPlane implements Plane {
+  readonly dataplane = new DataPlane();
+  readonly metrics = new Metrics();
+
+  constructor() {
+    this.metrics.setStateProvider(() => this.dataplane.backends());
+  }
+
+  async apply(config: Config, info: VersionInfo): Promise<BoundListener[]> {
+    await this.dataplane.apply(config, info);
+    if (configChannel.hasSubscribers) configChannel.publish({ ...info, applied: true });
+    return this.dataplane.bound();
+  }
+
+  setHealth(key: string, up: boolean): void {
+    this.dataplane.setHealth(key, up);
+  }
+
+  metricsText(): Promise<string> {
+    return this.metrics.text();
+  }
+
+  backends(): BackendSnapshot[] {
+    return this.dataplane.backends();
+  }
+
+  drain(deadlineMs: number): Promise<void> {
+    return this.dataplane.drain(deadlineMs);
+  }
+
+  async close(): Promise<void> {
+    this.metrics.close();
+    await this.dataplane.close(0);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A node:cluster worker: runs a DataPlane and obeys its primary over IPC (config, health,
+ * drain). Workers ignore terminal signals; the primary decides when they drain, and a worker
+ * whose primary is gone exits.
+ */
+import { AggregatorRegistry } from 'prom-client';
+import type { Config } from '../config/schema.js';
+import type { VersionInfo } from '../proxy/index.js';
+import { startLogging } from '../telemetry/index.js';
+import { LocalPlane } from './plane.js';
+
+/** Messages from the primary. */
+export type ToWorker =
+  | { type: 'config'; config: Config; info: VersionInfo }
+  | { type: 'health'; key: string; up: boolean }
+  | { type: 'drain'; deadlineMs: number };
+
+/** Messages to the primary. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'applied'; ok: true; bound: { name: string; port: number }[] }
+  | { type: 'applied'; ok: false; error: string };
+
+/** Runs this process as a data-plane worker until the primary tells it to drain. */
+export function runWorker(log = true): void {
+  const plane = new LocalPlane();
+  // prom-client answers the primary's AggregatorRegistry from the registries set here.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([plane.metrics.registry]);
+  const stopLogging = log ? startLogging() : () => undefined;
+  const send = (m: FromWorker) => process.send?.(m);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined);
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (raw: unknown) => {
+    const m = raw as ToWorker;
+    if (!m || typeof m !== 'object' || !('type' in m)) return;
+    if (m.type === 'config') {
+      plane.apply(m.config, m.info).then(
+        (bound) => send({ type: 'applied', ok: true, bound: bound.map((b) => ({ name: b.name, port: b.port })) }),
+        (err: Error) => send({ type: 'applied', ok: false, error: err.message }),
+      );
+    } else if (m.type === 'health') {
+      plane.setHealth(m.key, m.up);
+    } else if (m.type === 'drain') {
+      void plane.drain(m.deadlineMs).then(() => plane.close()).finally(() => {
+        stopLogging();
+        process.exit(0);
+      });
+    }
+  });
+  send({ type: 'ready' });
+}

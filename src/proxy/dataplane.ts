@@ -1,0 +1,131 @@
+/**
+ * The data plane of one process: the endpoint registry, the listeners, and the config
+ * snapshot they serve. `apply` compiles a config and swaps it in; listeners whose address is
+ * unchanged keep their sockets, so a reload drops nothing. It never imports control or cli.
+ */
+import { parseAddress, addressKey } from '../core/address.js';
+import type { Config, Listener } from '../config/schema.js';
+import { endpointChannel } from '../telemetry/channels.js';
+import type { BackendSnapshot } from '../telemetry/state.js';
+import { EndpointRegistry, type EndpointState } from '../upstream/index.js';
+import { HttpListener } from './listener.js';
+import { Snapshot, type VersionInfo } from './snapshot.js';
+import { TcpListener } from './tcp.js';
+
+/** Where a listener listens. */
+export interface BoundListener {
+  readonly name: string;
+  readonly protocol: 'http' | 'tcp';
+  readonly address: string;
+  readonly port: number;
+}
+
+type AnyListener = HttpListener | TcpListener;
+
+/** The data plane: registry + listeners + current snapshot. */
+export class DataPlane {
+  readonly registry: EndpointRegistry;
+  private snap: Snapshot | undefined;
+  /** Listeners by `protocol|address`, so a renamed listener on the same address keeps its socket. */
+  private readonly listeners = new Map<string, { config: Listener; l: AnyListener }>();
+
+  constructor() {
+    this.registry = new EndpointRegistry(publishEndpoint);
+  }
+
+  /** The snapshot being served. */
+  get current(): Snapshot | undefined {
+    return this.snap;
+  }
+
+  /**
+   * Compiles and serves `config`. New listeners are bound first; if one cannot bind, the
+   * previous version keeps serving and this rejects. Removed listeners drain in the background.
+   */
+  async apply(config: Config, info: VersionInfo, drainMs = 30_000): Promise<void> {
+    const snap = new Snapshot(config, info, this.registry);
+    const next = new Map<string, { config: Listener; l: AnyListener }>();
+    const fresh: AnyListener[] = [];
+    try {
+      for (const lc of config.listeners) {
+        const id = `${lc.protocol}|${addressKey(lc.address)}`;
+        const kept = this.listeners.get(id);
+        if (kept) {
+          next.set(id, { config: lc, l: kept.l });
+          continue;
+        }
+        const l = lc.protocol === 'tcp' ? new TcpListener(lc, snap) : new HttpListener(lc, snap);
+        const { host, port } = parseAddress(lc.address);
+        fresh.push(l);
+        await l.listen(host, port);
+        next.set(id, { config: lc, l });
+      }
+    } catch (err) {
+      for (const l of fresh) l.server.close();
+      snap.dispose();
+      throw err;
+    }
+    for (const { config: lc, l } of next.values()) (l as HttpListener).update(lc, snap);
+    for (const [id, old] of this.listeners) if (!next.has(id)) void old.l.drain(drainMs);
+    this.listeners.clear();
+    for (const [id, v] of next) this.listeners.set(id, v);
+    const previous = this.snap;
+    this.snap = snap;
+    previous?.dispose();
+    this.registry.retainOnly(snap.endpointKeys());
+  }
+
+  /** Every listener and its bound port. */
+  bound(): BoundListener[] {
+    return [...this.listeners.values()].map(({ config, l }) => ({ name: config.name, protocol: config.protocol, address: config.address, port: l instanceof HttpListener ? l.port : portOf(l) }));
+  }
+
+  /** Applies an active health verdict pushed by the cluster primary (or the local checker). */
+  setHealth(key: string, up: boolean): void {
+    this.registry.setActive(key, up);
+  }
+
+  /** Backend state for metrics and the admin API. */
+  backends(): BackendSnapshot[] {
+    const snap = this.snap;
+    if (!snap) return [];
+    const out: BackendSnapshot[] = [];
+    for (const pool of snap.pools.values()) {
+      let total = 0;
+      for (let i = 0; i < pool.endpoints.length; i++) total += pool.weight(i);
+      for (let i = 0; i < pool.endpoints.length; i++) {
+        out.push({
+          pool: pool.name,
+          backend: pool.names[i],
+          up: pool.endpoints[i].usable,
+          expectedShare: total > 0 ? pool.weight(i) / total : 0,
+          capacity: pool.config.backends[i].capacity ?? pool.config.capacity,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Stops accepting everywhere and waits for requests in flight, at most `deadlineMs`. */
+  async drain(deadlineMs: number): Promise<void> {
+    await Promise.all([...this.listeners.values()].map(({ l }) => l.drain(deadlineMs)));
+  }
+
+  /** Drains (briefly by default) and releases everything. */
+  async close(deadlineMs = 1000): Promise<void> {
+    await this.drain(deadlineMs);
+    this.listeners.clear();
+    this.snap?.dispose();
+    await this.registry.close(true);
+  }
+}
+
+function portOf(l: TcpListener): number {
+  const a = l.server.address();
+  return typeof a === 'object' && a ? a.port : 0;
+}
+
+function publishEndpoint(ep: EndpointState): void {
+  if (!endpointChannel.hasSubscribers) return;
+  endpointChannel.publish({ key: ep.key, usable: ep.usable, reason: ep.ejectedUntil !== 0 ? 'ejected' : !ep.activeUp ? 'health-check' : 'ejection-expired' });
+}

@@ -1,0 +1,77 @@
+/**
+ * The state of one proxied request, allocated once per request. Its subclass in forward.ts is
+ * also the undici dispatch handler, so no closure is created per request. It is the
+ * RequestInfo the router and the hash key read, and the record the request channel publishes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { RequestInfo } from '../balancer/index.js';
+import type { MetricKey, RequestRecord } from '../telemetry/channels.js';
+import type { EndpointState, PoolRuntime } from '../upstream/index.js';
+import type { RequestHeadInfo } from './headers.js';
+import type { RouteRuntime, Snapshot } from './snapshot.js';
+
+/** Idempotent methods may be retried (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+
+/** What the forwarder needs from its listener. */
+export interface ForwardContext {
+  readonly name: string;
+  readonly maxHeaderCount: number;
+  readonly maxBodyBytes: number;
+  /** True while draining: responses close their connection. */
+  readonly draining: boolean;
+  /** Requests in flight on this listener (drain waits for 0). */
+  inflight: number;
+}
+
+/** One request in flight through the proxy. */
+export class Exchange implements RequestInfo, RequestRecord, RequestHeadInfo {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly snapshot: Snapshot;
+  readonly ctx: ForwardContext;
+  readonly method: string;
+  path: string;
+  readonly clientIp: string;
+  readonly start: number;
+  readonly idempotent: boolean;
+  host = '';
+  hostCount = 0;
+  contentLength: string | undefined = undefined;
+  chunked = false;
+  upstreamHeaders: string[] = [];
+  body: Readable | null = null;
+  route: RouteRuntime | undefined = undefined;
+  target = 0;
+  pool: PoolRuntime | undefined = undefined;
+  index = -1;
+  endpoint: EndpointState | undefined = undefined;
+  key: MetricKey;
+  status = 0;
+  retries = 0;
+  /** A backend status that will be retried instead of relayed. */
+  retryStatus = 0;
+  /** Whether this exchange currently counts in its pool's `retrying`. */
+  inRetry = false;
+  /** undici's abort for the attempt in flight. */
+  abort: ((err?: Error) => void) | null = null;
+
+  constructor(ctx: ForwardContext, req: IncomingMessage, res: ServerResponse, snapshot: Snapshot, key: MetricKey, start: number) {
+    this.ctx = ctx;
+    this.req = req;
+    this.res = res;
+    this.snapshot = snapshot;
+    this.method = req.method ?? 'GET';
+    this.path = req.url ?? '/';
+    this.clientIp = req.socket.remoteAddress ?? '';
+    this.start = start;
+    this.idempotent = IDEMPOTENT.has(this.method);
+    this.key = key;
+  }
+
+  /** Request headers as an object; built by Node lazily, so only routes that need them pay for it. */
+  get headers(): IncomingMessage['headers'] {
+    return this.req.headers;
+  }
+}

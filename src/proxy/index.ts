@@ -1,0 +1,4 @@
+/** The proxy: listeners, forwarding, header rules, limits, WebSocket and TCP pass-through. */
+export * from './dataplane.js';
+export type { VersionInfo } from './snapshot.js';
+export { statusFor, classify } from './status.js';

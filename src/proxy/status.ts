@@ -1,0 +1,64 @@
+/**
+ * The one place where failures become HTTP statuses (Traefik maps errNoAvailableServer to 503
+ * only in ServeHTTP): 502 the upstream failed or sent garbage, 503 nothing usable, 504 the
+ * upstream timed out, 413/431/400 the client broke a limit or the protocol.
+ */
+import type { ServerResponse } from 'node:http';
+
+/** How a failure is treated for retries and outlier detection. */
+export type FailureKind = 'connect' | 'reset' | 'timeout' | 'protocol' | 'client' | 'limit' | 'bad-request' | 'other';
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const CLIENT_CODES = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'UND_ERR_ABORTED', 'ABORT_ERR']);
+
+/** Classifies an error from undici, a socket, or our own limits. */
+export function classify(err: unknown): FailureKind {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect';
+  if (CONNECT_CODES.has(code)) return 'connect';
+  if (TIMEOUT_CODES.has(code)) return 'timeout';
+  if (RESET_CODES.has(code)) return 'reset';
+  if (CLIENT_CODES.has(code)) return 'client';
+  if (code === 'EK_E_BODY_LIMIT') return 'limit';
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') return 'bad-request';
+  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') return 'protocol';
+  return 'other';
+}
+
+/** The status a client gets for a failure of this kind. */
+export function statusFor(kind: FailureKind): number {
+  switch (kind) {
+    case 'timeout': return 504;
+    case 'limit': return 413;
+    case 'bad-request': return 400;
+    case 'client': return 499; // never sent: the client is gone; recorded as nginx does
+    default: return 502;
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'bad request\n', 404: 'no route matches this request\n', 413: 'request body too large\n', 431: 'request header fields too large\n',
+  502: 'bad gateway: the backend failed or sent an invalid response\n', 503: 'no backend available\n', 504: 'gateway timeout: the backend did not answer in time\n',
+};
+
+/** Sends evenkeel's own response (no backend involved). `close` ends the connection (the request body was not read). */
+export function sendStatus(res: ServerResponse, status: number, close: boolean): void {
+  if (res.headersSent || res.destroyed) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const body = REASONS[status] ?? 'error\n';
+  res.statusCode = status;
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  if (close) res.shouldKeepAlive = false;
+  res.end(body);
+}
+
+/** A raw response for a socket with no ServerResponse (parse errors, failed upgrades). */
+export function rawStatus(status: number): string {
+  const text: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+  return `HTTP/1.1 ${status} ${text[status] ?? 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
+}

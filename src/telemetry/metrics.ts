@@ -1,0 +1,150 @@
+/**
+ * Prometheus metrics (names from DESIGN.md) fed by the diagnostics channels. The request hot
+ * path costs one WeakMap lookup and a few additions into per-series arrays; prom-client sees
+ * the totals only at scrape time (its label hashing per update was measurable in the bench).
+ * Shares and utilization come from per-second snapshots of the counters (a 10 s window).
+ */
+import { performance } from 'node:perf_hooks';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { configChannel, connectionChannel, requestChannel, type ConfigEvent, type ConnectionEvent, type MetricKey, type RequestRecord } from './channels.js';
+import type { StateProvider } from './state.js';
+import { FastHistogram, type HistogramCell } from './histogram.js';
+
+/** Observed share and utilization are measured over this many seconds. */
+export const SHARE_WINDOW_S = 10;
+
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Counts of one (listener, route, pool, backend) series, by status code. */
+interface Series {
+  readonly key: MetricKey;
+  readonly byStatus: Float64Array;
+  readonly latency: HistogramCell | undefined;
+  readonly pb: { count: number } | undefined;
+}
+
+/** Metrics for one process, in their own registry. */
+export class Metrics {
+  readonly registry: Registry;
+  private readonly requests: Counter<'listener' | 'route' | 'pool' | 'backend' | 'code'>;
+  private readonly duration: FastHistogram;
+  private readonly all: Series[] = [];
+  private readonly connections: Gauge<'listener'>;
+  private readonly version: Gauge;
+  private readonly info: Gauge<'version' | 'hash'>;
+  private readonly lastApply: Gauge;
+  private readonly series = new WeakMap<MetricKey, Series>();
+  /** Cumulative per pool/backend counts, and per-second snapshots of them. */
+  private readonly perBackend = new Map<string, { pool: string; backend: string; count: number; ring: Float64Array }>();
+  private ringPos = 0;
+  private readonly timer: NodeJS.Timeout;
+  private provider: StateProvider = () => [];
+  private readonly onRequest = (m: unknown) => this.record(m as RequestRecord);
+  private readonly onConnection = (m: unknown) => this.connections.inc({ listener: (m as ConnectionEvent).listener }, (m as ConnectionEvent).delta);
+  private readonly onConfig = (m: unknown) => this.config(m as ConfigEvent);
+
+  constructor(registry = new Registry()) {
+    this.registry = registry;
+    const registers = [registry];
+    const self = this;
+    this.requests = new Counter({ name: 'evenkeel_requests_total', help: 'Requests by listener, route, pool, backend and status sent to the client', labelNames: ['listener', 'route', 'pool', 'backend', 'code'], registers,
+      collect() {
+        this.reset();
+        for (const s of self.all) {
+          const k = s.key;
+          for (let code = 0; code < s.byStatus.length; code++) if (s.byStatus[code] > 0) this.inc({ listener: k.listener, route: k.route, pool: k.pool, backend: k.backend, code: String(code) }, s.byStatus[code]);
+        }
+      } });
+    this.duration = new FastHistogram('evenkeel_request_duration_seconds', 'Time from request to the end of the response', BUCKETS, registry);
+    this.connections = new Gauge({ name: 'evenkeel_active_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers, aggregator: 'sum' });
+    new Gauge({ name: 'evenkeel_backend_up', help: '1 when the backend is usable (healthy, not ejected)', labelNames: ['pool', 'backend'], registers, aggregator: 'min',
+      collect() { this.reset(); for (const b of self.provider()) this.set({ pool: b.pool, backend: b.backend }, b.up ? 1 : 0); } });
+    new Gauge({ name: 'evenkeel_backend_expected_share', help: "Share of its pool's requests the weights and health assign to the backend", labelNames: ['pool', 'backend'], registers, aggregator: 'average',
+      collect() { this.reset(); for (const b of self.provider()) this.set({ pool: b.pool, backend: b.backend }, b.expectedShare); } });
+    new Gauge({ name: 'evenkeel_backend_observed_share', help: `Share of its pool's requests the backend received over the last ${SHARE_WINDOW_S}s`, labelNames: ['pool', 'backend'], registers, aggregator: 'average',
+      collect() { this.reset(); for (const [k, v] of self.window()) this.set(k, v.share); } });
+    new Gauge({ name: 'evenkeel_backend_utilization', help: `Observed requests/s over declared capacity, last ${SHARE_WINDOW_S}s`, labelNames: ['pool', 'backend'], registers, aggregator: 'sum',
+      collect() {
+        this.reset();
+        const caps = new Map(self.provider().map((b) => [`${b.pool}\0${b.backend}`, b.capacity]));
+        for (const [k, v] of self.window()) { const c = caps.get(`${k.pool}\0${k.backend}`); if (c) this.set(k, v.rps / c); }
+      } });
+    this.version = new Gauge({ name: 'evenkeel_config_version', help: 'Config version being served', registers, aggregator: 'max' });
+    this.info = new Gauge({ name: 'evenkeel_config_info', help: 'Config version and hash being served (value 1)', labelNames: ['version', 'hash'], registers, aggregator: 'max' });
+    this.lastApply = new Gauge({ name: 'evenkeel_config_last_apply_timestamp_seconds', help: 'When the served config was applied', registers, aggregator: 'max' });
+    this.timer = setInterval(() => this.snapshot(), 1000);
+    this.timer.unref();
+    requestChannel.subscribe(this.onRequest);
+    connectionChannel.subscribe(this.onConnection);
+    configChannel.subscribe(this.onConfig);
+  }
+
+  /** Sets where backend state (up, expected share, capacity) is read from. */
+  setStateProvider(provider: StateProvider): void {
+    this.provider = provider;
+  }
+
+  /** The exposition text. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private record(r: RequestRecord): void {
+    let s = this.series.get(r.key);
+    if (s === undefined) {
+      const k = r.key;
+      let pb: { pool: string; backend: string; count: number; ring: Float64Array } | undefined;
+      if (k.backend !== '') {
+        const id = `${k.pool}\0${k.backend}`;
+        pb = this.perBackend.get(id);
+        if (!pb) this.perBackend.set(id, (pb = { pool: k.pool, backend: k.backend, count: 0, ring: new Float64Array(SHARE_WINDOW_S + 1) }));
+      }
+      s = { key: k, byStatus: new Float64Array(600), latency: k.backend !== '' ? this.duration.cell({ pool: k.pool, backend: k.backend }) : undefined, pb };
+      this.series.set(k, s);
+      this.all.push(s);
+    }
+    const status = r.status;
+    if (status >= 0 && status < 600) s.byStatus[status]++;
+    if (s.latency !== undefined) s.latency.observe((performance.now() - r.start) / 1000);
+    if (s.pb !== undefined) s.pb.count++;
+  }
+
+  private snapshot(): void {
+    this.ringPos = (this.ringPos + 1) % (SHARE_WINDOW_S + 1);
+    for (const pb of this.perBackend.values()) pb.ring[this.ringPos] = pb.count;
+  }
+
+  /** Per pool/backend: requests over the window, its share of the pool, and requests/s. */
+  private window(): Map<{ pool: string; backend: string }, { share: number; rps: number }> {
+    const oldest = (this.ringPos + 1) % (SHARE_WINDOW_S + 1);
+    const deltas = new Map<{ pool: string; backend: string }, number>();
+    const poolTotals = new Map<string, number>();
+    for (const pb of this.perBackend.values()) {
+      const d = pb.count - pb.ring[oldest];
+      deltas.set({ pool: pb.pool, backend: pb.backend }, d);
+      poolTotals.set(pb.pool, (poolTotals.get(pb.pool) ?? 0) + d);
+    }
+    const out = new Map<{ pool: string; backend: string }, { share: number; rps: number }>();
+    for (const [k, d] of deltas) {
+      const total = poolTotals.get(k.pool) ?? 0;
+      out.set(k, { share: total > 0 ? d / total : 0, rps: d / SHARE_WINDOW_S });
+    }
+    return out;
+  }
+
+  private config(e: ConfigEvent): void {
+    if (!e.applied) return;
+    this.version.set(e.version);
+    this.info.reset();
+    this.info.set({ version: String(e.version), hash: e.hash }, 1);
+    this.lastApply.set(Date.now() / 1000);
+  }
+
+  /** Stops listening to the channels. */
+  close(): void {
+    clearInterval(this.timer);
+    requestChannel.unsubscribe(this.onRequest);
+    connectionChannel.unsubscribe(this.onConnection);
+    configChannel.unsubscribe(this.onConfig);
+  }
+}

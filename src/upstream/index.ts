@@ -1,0 +1,4 @@
+/** Upstreams: the endpoint registry (outlives reloads), undici pools, and pools of one config version. */
+export * from './endpoint.js';
+export * from './registry.js';
+export * from './pool.js';

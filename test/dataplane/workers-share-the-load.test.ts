@@ -1,0 +1,53 @@
+/** `--workers 2`: both workers serve, health verdicts reach them, metrics are aggregated, SIGTERM stops all. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { after, describe, it } from 'node:test';
+import { cleanup, eventually, freePort, request, spawnServe, startBackend, tempDir, writeConfig } from './helpers/harness.js';
+
+after(cleanup);
+
+describe('workers', () => {
+  it('serves through 2 workers, aggregates metrics, takes a dead backend out everywhere, and stops on SIGTERM', async () => {
+    const backends = await Promise.all([startBackend(), startBackend()]);
+    const [p, admin] = [await freePort(), await freePort()];
+    const file = await writeConfig(tempDir(), `
+listeners:
+  - name: web
+    address: 127.0.0.1:${p}
+    routes: [{ name: all, pool: app }]
+pools:
+  app:
+    backends:
+${backends.map((b, i) => `      - { name: b${i}, address: ${b.address} }`).join('\n')}
+    healthCheck: { path: /healthz, interval: 200ms, timeout: 100ms, unhealthyThreshold: 1 }
+    retries: { attempts: 0 }
+    outlierDetection: { consecutiveFailures: 1000 }
+admin: { address: 127.0.0.1:${admin} }
+`);
+    const sp = await spawnServe(file, ['--workers', '2']);
+    assert.match(sp.stdout, /2 workers/);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const statuses = await Promise.all(Array.from({ length: 200 }, () => request(p, { agent }).then((r) => r.status)));
+    assert.deepEqual([...new Set(statuses)], [200]);
+    const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    const total = [...metrics.matchAll(/^evenkeel_requests_total\{[^}]*code="200"\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    assert.equal(total, 200, 'every worker\'s requests are counted once');
+    // Health checks run in the primary; verdicts must reach both workers (retries and passive ejection are off here).
+    await backends[0].kill();
+    await new Promise((r) => setTimeout(r, 800));
+    const after = await Promise.all(Array.from({ length: 100 }, () => request(p, { agent }).then((r) => r.status)));
+    assert.deepEqual([...new Set(after)], [200]);
+    // A worker that dies is replaced, and the other one serves meanwhile.
+    const workers = () => readFileSync(`/proc/${sp.child.pid}/task/${sp.child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    assert.equal(workers().length, 2);
+    process.kill(workers()[0], 'SIGKILL');
+    agent.destroy();
+    const during = await Promise.all(Array.from({ length: 20 }, () => request(p).then((r) => r.status)));
+    assert.deepEqual([...new Set(during)], [200]);
+    await eventually(() => workers().length === 2, 10_000, 'the dead worker to be replaced');
+    sp.child.kill('SIGTERM');
+    assert.equal(await sp.exited, 0);
+    await eventually(async () => request(p).then(() => false, () => true), 3000, 'the workers to stop');
+  });
+});
