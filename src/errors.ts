@@ -87,5 +87,21 @@ export class VersionStateError extends EvenkeelError {
   }
 }
 
+/** A config was refused (serve on an empty store with an invalid file). Exit 1; `findings` say why. */
+export class ConfigRefusedError extends EvenkeelError {
+  readonly findings: readonly unknown[];
+  constructor(message: string, findings: readonly unknown[] = []) {
+    super('EK_E_CONFIG_REFUSED', message, 1);
+    this.findings = findings;
+  }
+}
+
+/** No evenkeel instance answers at the admin address, or it answered with an error. Exit 2. */
+export class InstanceError extends EvenkeelError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EK_E_INSTANCE', message, 2, options);
+  }
+}
+
 /** Every code above, pinned by a test so none is renamed or reused silently. */
-export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_SUITE', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE'] as const;
+export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_SUITE', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE', 'EK_E_CONFIG_REFUSED', 'EK_E_INSTANCE'] as const;

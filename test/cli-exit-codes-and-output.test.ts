@@ -114,10 +114,10 @@ test('plan: an identical config is accepted with nothing moved, exit 0', () => {
   assert.match(r.stdout, /traffic moved between servers: 0\.0%/);
 });
 
-test('plan --against live is a clear usage error until the store exists', () => {
-  const r = cli(['plan', 'examples/website.yaml', '--against', 'live']);
+test('plan --against live with no running instance says so, exit 2', () => {
+  const r = cli(['plan', 'examples/website.yaml', '--against', 'live', '--admin', 'http://127.0.0.1:1', '--token-file', 'examples/website.yaml']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--against live needs a running instance/);
+  assert.match(r.stderr, /no running evenkeel answers at http:\/\/127\.0\.0\.1:1/);
 });
 
 test('test: the example suite passes, exit 0', () => {

@@ -11,6 +11,11 @@ import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
+import { registerApply } from './commands/apply.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerVersions } from './commands/versions.js';
+import { registerEvents } from './commands/events.js';
+import { registerStatus } from './commands/status.js';
 import { VERSION } from './version.js';
 
 /** Exit code set by a command's action (commander actions cannot return one). */
@@ -35,6 +40,11 @@ export function buildProgram(result: CommandResult): Command {
   registerServe(program, result);
   registerDemo(program, result, main);
   registerExport(program, result);
+  registerApply(program, result);
+  registerRollback(program, result);
+  registerVersions(program, result);
+  registerEvents(program, result);
+  registerStatus(program, result);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -11,7 +11,8 @@ import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
 import type { BoundListener, VersionInfo } from '../proxy/index.js';
 import type { BackendSnapshot } from '../telemetry/index.js';
-import type { Plane } from './plane.js';
+import type { ObservedBackend, Plane } from './plane.js';
+import { observedFromMetrics } from './status.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
 /** How long a worker may take to start and apply a config. */
@@ -108,6 +109,11 @@ export class ClusterPlane implements Plane {
       p.backends.forEach((b, i) => out.push({ pool, backend: b.name ?? b.address, up: up[i], expectedShare: total > 0 && up[i] ? b.weight / total : 0, capacity: b.capacity ?? p.capacity }));
     }
     return out;
+  }
+
+  async observed(): Promise<ObservedBackend[]> {
+    // Workers hold the counters; the aggregated exposition is the one view of all of them.
+    return observedFromMetrics(await this.metricsText(), this.backends());
   }
 
   async drain(deadlineMs: number): Promise<void> {

@@ -1,45 +1,69 @@
 /**
- * A running evenkeel: validates and serves a config file, runs the health checks and the
- * admin API, reloads (SIGHUP or the admin API) only a config that validates, and drains on
- * shutdown. The versioned store is a later issue: the file given to serve is version 1, and
- * every accepted reload is the next version.
+ * A running evenkeel: serves the active version of the config store, runs the health checks
+ * and the admin API, takes changes only through the change manager (apply, SIGHUP and
+ * POST /reload, rollback), and drains on shutdown.
+ *
+ * The store, not the file, is the source of truth once a version exists: on an empty store the
+ * file given to serve becomes version 1; on a store with an active version that version is
+ * served, whatever the file says, so a restart never silently undoes a rollback.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { validateFile } from '../analysis/index.js';
+import { validateText, type ValidationReport } from '../analysis/index.js';
 import type { Finding } from '../config/findings.js';
 import type { Config } from '../config/schema.js';
+import { ConfigRefusedError, FileReadError } from '../errors.js';
 import { ActiveHealthChecker } from '../health/index.js';
 import type { BoundListener, VersionInfo } from '../proxy/index.js';
-import { configChannel, startLogging } from '../telemetry/index.js';
+import { startLogging } from '../telemetry/index.js';
 import { startAdmin, type AdminServer } from './admin.js';
+import { ChangeManager, type ApplyOutcome } from './changes.js';
 import { ClusterPlane } from './cluster.js';
 import { LocalPlane, type Plane } from './plane.js';
+import { buildStatus } from './status.js';
+import { hashText, openSqliteStore, type ConfigStore, type ConfigVersion } from './store/index.js';
 import { loadAdminToken, type AdminToken } from './token.js';
 
 /** How serve was asked to run. */
 export interface InstanceOptions {
   readonly file: string;
-  /** An already validated config of `file` (serve validates first to print findings). */
+  /** The loaded config of `file` (its admin and store settings are used whatever is served). */
   readonly config: Config;
+  /** False when `file` has error findings: it may not become version 1 (default true). */
+  readonly fileValid?: boolean;
   /** Overrides `workers:` in the config. */
   readonly workers?: number;
   /** JSON logs to stderr [true]. */
   readonly log?: boolean;
 }
 
-/** The outcome of a reload. */
+/** The outcome of a reload (an apply of the file's current text). */
 export interface ReloadResult {
   readonly applied: boolean;
+  /** The version serving after the reload. */
   readonly version: number;
   readonly findings: readonly Finding[];
   readonly error?: string;
 }
 
-/** Hash of a config text, as shown with its version. */
+/** What serve started from. */
+export interface BootInfo {
+  /** `file`: the file became version 1; `store`: the store's active version is served. */
+  readonly source: 'file' | 'store';
+  readonly version: ConfigVersion;
+  /** True when the store's active version is not the file's text. */
+  readonly fileDiffers: boolean;
+  /** Findings of the served version (the file's, on an empty store). */
+  readonly findings: readonly Finding[];
+}
+
+/** Hash of a config text, as shown with its version (the store keeps the full sha256). */
 export function configHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+  return shortHash(hashText(text));
+}
+
+function shortHash(hash: string): string {
+  return hash.slice(0, 12);
 }
 
 /** A running instance. */
@@ -48,12 +72,14 @@ export class Instance {
   admin!: AdminServer;
   token!: AdminToken;
   info!: VersionInfo;
+  boot!: BootInfo;
+  store!: ConfigStore;
+  changes!: ChangeManager;
   readonly workers: number;
   private config: Config;
   private readonly plane: Plane;
   private readonly checker: ActiveHealthChecker;
   private readonly stopLogging: () => void;
-  private reloading: Promise<ReloadResult> | undefined;
 
   private constructor(private readonly options: InstanceOptions) {
     this.config = options.config;
@@ -64,19 +90,27 @@ export class Instance {
     this.stopLogging = options.log === false ? () => undefined : startLogging();
   }
 
-  /** Starts serving; throws ListenError, AdminExposedError or FileReadError (nothing is left running). */
+  /**
+   * Starts serving; throws ListenError, AdminExposedError, FileReadError, StoreError, or
+   * ConfigRefusedError (an invalid file on an empty store). Nothing is left running on failure.
+   */
   static async start(options: InstanceOptions): Promise<Instance> {
     const inst = new Instance(options);
     try {
       inst.token = loadAdminToken(options.config);
+      inst.store = openSqliteStore(options.config.store.path);
+      const { boot, report } = await inst.bootstrap();
+      inst.boot = boot;
       if (inst.plane instanceof ClusterPlane) await inst.plane.start();
-      inst.info = { version: 1, hash: configHash(readFileSync(options.file, 'utf8')), source: `file ${options.file}` };
-      inst.listeners = await inst.plane.apply(options.config, inst.info);
-      inst.checker.reconcile(options.config);
+      await inst.serveVersion(report.config as Config, boot.version);
+      inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version));
       inst.admin = await startAdmin(options.config.admin.address, inst.token.token, {
         metrics: () => inst.plane.metricsText(),
         status: () => inst.status(),
-        reload: () => inst.reload(),
+        reload: () => inst.reload('admin'),
+        apply: (req) => inst.changes.apply(req),
+        rollback: (req) => inst.changes.rollback(req),
+        store: inst.store,
       });
     } catch (err) {
       await inst.stop(0);
@@ -85,51 +119,60 @@ export class Instance {
     return inst;
   }
 
-  /** Re-reads the config file; applies it only when it validates. Concurrent calls share one reload. */
-  reload(): Promise<ReloadResult> {
-    this.reloading ??= this.doReload().finally(() => {
-      this.reloading = undefined;
+  /** The store's active version, or the file as version 1 on an empty store. */
+  private async bootstrap(): Promise<{ boot: BootInfo; report: ValidationReport }> {
+    const file = this.options.file;
+    const text = readText(file);
+    const active = await this.store.active();
+    if (active) {
+      const report = validateText(active.text, file);
+      if (!report.config) throw new ConfigRefusedError(`the store's active version ${active.id} no longer loads: ${report.findings.find((f) => f.severity === 'error')?.message ?? 'unknown error'}`, report.findings);
+      return { boot: { source: 'store', version: active, fileDiffers: hashText(text) !== active.hash, findings: report.findings }, report };
+    }
+    const report = validateText(text, file);
+    if (!report.config || this.options.fileValid === false || !report.valid) throw new ConfigRefusedError(`${file} is invalid and the store has no version to serve instead`, report.findings);
+    const { version } = await this.store.addVersion({ text, author: 'initial', reason: 'initial', status: 'active' }, {
+      type: 'config.applied',
+      data: { author: 'initial', reason: 'initial', file, forced: false, findings: report.findings.map(({ code, severity, message }) => ({ code, severity, message })), prediction: report.prediction ?? null },
     });
-    return this.reloading;
+    await this.store.markKnownGood(version.id);
+    return { boot: { source: 'file', version, fileDiffers: false, findings: report.findings }, report };
   }
 
-  private async doReload(): Promise<ReloadResult> {
-    let report;
+  /** Swaps the data plane to `config` as `version` (the change manager's only way in). */
+  private async serveVersion(config: Config, version: ConfigVersion): Promise<void> {
+    const info: VersionInfo = { version: version.id, hash: shortHash(version.hash), source: `store version ${version.id}` };
+    this.listeners = await this.plane.apply(config, info);
+    this.config = config;
+    this.info = info;
+    this.checker.reconcile(config);
+  }
+
+  /** Applies the file's current text (SIGHUP or POST /reload), gated like any apply. */
+  async reload(author: 'sighup' | 'admin' = 'sighup'): Promise<ReloadResult> {
     let text: string;
     try {
-      text = readFileSync(this.options.file, 'utf8');
-      report = validateFile(this.options.file);
+      text = readText(this.options.file);
     } catch (err) {
-      return this.refused([], (err as Error).message);
+      return { applied: false, version: this.info.version, findings: [], error: (err as Error).message };
     }
-    if (!report.valid || !report.config) return this.refused(report.findings);
-    const info = { version: this.info.version + 1, hash: configHash(text), source: `file ${this.options.file}` };
-    try {
-      this.listeners = await this.plane.apply(report.config, info);
-    } catch (err) {
-      return this.refused(report.findings, (err as Error).message);
-    }
-    this.config = report.config;
-    this.info = info;
-    this.checker.reconcile(report.config);
-    return { applied: true, version: info.version, findings: report.findings };
-  }
-
-  private refused(findings: readonly Finding[], error?: string): ReloadResult {
-    const errors = findings.filter((f) => f.severity === 'error').length;
-    if (configChannel.hasSubscribers) configChannel.publish({ ...this.info, source: `file ${this.options.file}`, applied: false, errors });
-    return { applied: false, version: this.info.version, findings, error };
+    const r: ApplyOutcome = await this.changes.apply({ text, file: this.options.file, author, reason: `reload of ${this.options.file}` });
+    return { applied: r.applied, version: r.active, findings: r.findings, error: r.error };
   }
 
   /** What the admin API's status endpoint shows. */
-  status(): unknown {
+  async status(): Promise<unknown> {
+    const lkg = await this.store.lastKnownGood();
     return {
       version: this.info.version,
       hash: this.info.hash,
       source: this.info.source,
+      active: this.changes ? summary(this.changes.active) : undefined,
+      lastKnownGood: lkg?.id ?? null,
       workers: this.workers,
       listeners: this.listeners,
       backends: this.plane.backends(),
+      pools: await buildStatus(this.plane),
     };
   }
 
@@ -139,6 +182,19 @@ export class Instance {
     await this.admin?.close();
     await this.plane.drain(deadlineMs);
     await this.plane.close();
+    await this.store?.close();
     this.stopLogging();
+  }
+}
+
+function summary(v: ConfigVersion) {
+  return { id: v.id, hash: v.hash, author: v.author, reason: v.reason, createdAt: new Date(v.createdAt).toISOString(), status: v.status };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FileReadError(file, (err as Error).message, { cause: err });
   }
 }

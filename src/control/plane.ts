@@ -7,12 +7,22 @@ import type { Config } from '../config/schema.js';
 import { DataPlane, type BoundListener, type VersionInfo } from '../proxy/index.js';
 import { configChannel, Metrics, type BackendSnapshot } from '../telemetry/index.js';
 
+/** One backend's observed traffic. */
+export interface ObservedBackend {
+  readonly pool: string;
+  readonly backend: string;
+  readonly share: number;
+  readonly rps: number;
+}
+
 /** What the instance needs from a data plane, wherever it runs. */
 export interface Plane {
   apply(config: Config, info: VersionInfo): Promise<BoundListener[]>;
   setHealth(key: string, up: boolean): void;
   metricsText(): Promise<string>;
   backends(): BackendSnapshot[];
+  /** Observed share and requests/s per backend over the metrics window (all workers). */
+  observed(): Promise<ObservedBackend[]>;
   drain(deadlineMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,6 +52,10 @@ export class LocalPlane implements Plane {
 
   backends(): BackendSnapshot[] {
     return this.dataplane.backends();
+  }
+
+  async observed(): Promise<ObservedBackend[]> {
+    return this.metrics.observed();
   }
 
   drain(deadlineMs: number): Promise<void> {

@@ -114,6 +114,11 @@ export class Metrics {
     for (const pb of this.perBackend.values()) pb.ring[this.ringPos] = pb.count;
   }
 
+  /** Per pool/backend over the last SHARE_WINDOW_S seconds: share of its pool and requests/s. */
+  observed(): { pool: string; backend: string; share: number; rps: number }[] {
+    return [...this.window()].map(([k, v]) => ({ pool: k.pool, backend: k.backend, share: v.share, rps: v.rps }));
+  }
+
   /** Per pool/backend: requests over the window, its share of the pool, and requests/s. */
   private window(): Map<{ pool: string; backend: string }, { share: number; rps: number }> {
     const oldest = (this.ringPos + 1) % (SHARE_WINDOW_S + 1);

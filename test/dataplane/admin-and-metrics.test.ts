@@ -50,7 +50,7 @@ describe('admin API', () => {
   it('refuses a reload without the token and applies one with it', async () => {
     const url = `http://127.0.0.1:${admin}/api/v1/reload`;
     assert.equal((await fetch(url, { method: 'POST' })).status, 401);
-    assert.equal((await fetch(url, { method: 'POST', headers: { authorization: 'Bearer wrong-token-wrong-token-wrong' } })).status, 401);
+    assert.equal((await fetch(url, { method: 'POST', headers: { authorization: 'Bearer wrong-token-wrong-token-wrong' } })).status, 403);
     const token = readFileSync(inst.token.file, 'utf8').trim();
     const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);

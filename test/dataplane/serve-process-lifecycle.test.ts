@@ -43,13 +43,13 @@ describe('serve process lifecycle', () => {
     const sp = await spawnServe(c.file);
     c.rewrite('slow');
     sp.child.kill('SIGHUP');
-    await eventually(() => /now serving version 2|refused/.test(sp.stderr), 5000, 'the reload');
+    await eventually(() => /now serving version 2|refused/.test(sp.stderr), 15000, 'the reload');
     assert.match(sp.stderr, /now serving version 2/);
     // The catch-all route now goes to the slow pool.
     assert.equal((await request(c.port)).body, 'slow done');
     writeFileSync(c.file, 'listeners: [');
     sp.child.kill('SIGHUP');
-    await eventually(() => /reload refused/.test(sp.stderr), 5000, 'the refusal');
+    await eventually(() => /reload refused/.test(sp.stderr), 15000, 'the refusal');
     assert.match(sp.stderr, /still serving version 2/);
     assert.equal((await request(c.port, { path: '/slow' })).status, 200);
     sp.child.kill('SIGTERM');

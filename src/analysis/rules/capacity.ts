@@ -30,7 +30,7 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
     if (pool.backends.length >= 2 && usable.length === 1) {
       const only = usable[0];
       out.push(finding('EK209', {
-        message: `all traffic of pool ${name} goes to ${only.name} (${only.address})${known && pl.rps > 0 ? `, ${rps(pl.rps)} at peak` : ''}: the other ${plural(pool.backends.length - 1, 'backend')} (${pl.backends.filter((b) => b.weight === 0).map((b) => b.name).join(', ')}) have weight 0`,
+        message: `all traffic of pool ${name} goes to ${only.name} (${only.address})${known && pl.rps > 0 ? `, ${rps(pl.rps)} at peak` : ''}: ${pool.backends.length === 2 ? 'the other backend' : `the other ${pool.backends.length - 1} backends`} (${pl.backends.filter((b) => b.weight === 0).map((b) => b.name).join(', ')}) ${pool.backends.length === 2 ? 'has' : 'have'} weight 0`,
         hint: `give the drained backends weight > 0 again (weight: 1), or drain them one at a time; one backend is no redundancy and carries the whole pool`,
         path: bpath(only),
         subject: { pool: name, backend: only.name, address: only.address },

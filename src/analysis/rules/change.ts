@@ -77,9 +77,13 @@ export function changeRules({ config, model, previous }: RuleContext): Finding[]
     const capAfter = sumCapacity(after.backends);
     const addrAfter = new Map(after.backends.filter((b) => b.weight > 0).map((b) => [b.server, b]));
     const lost = before.backends.filter((b) => b.weight > 0 && !addrAfter.has(b.server));
-    if (lost.length > 0 || (capBefore !== undefined && capAfter !== undefined && capAfter < capBefore)) {
+    // Replacing a backend by another of the same capacity is not a loss: judge the sum when it
+    // is known, else the number of serving backends.
+    const shrinks = capBefore !== undefined && capAfter !== undefined ? capAfter < capBefore : after.usable < before.usable;
+    if (shrinks) {
+      const gone = lost.length ? `; ${lost.length === 1 ? `backend ${lost[0].name} no longer serves` : `${lost.length} backends no longer serve (${lost.map((b) => b.name).join(', ')})`}` : '';
       out.push(finding('EK402', {
-        message: `pool ${name} loses capacity${capBefore !== undefined && capAfter !== undefined ? `: ${rps(capBefore)} → ${rps(capAfter)}` : ''}${lost.length ? `; ${plural(lost.length, 'backend')} no longer serve (${lost.map((b) => b.name).join(', ')})` : ''}`,
+        message: `pool ${name} loses capacity${capBefore !== undefined && capAfter !== undefined ? `: ${rps(capBefore)} → ${rps(capAfter)}` : `: ${before.usable} → ${after.usable} serving backends`}${gone}`,
         hint: 'check that the remaining backends can take the peak (the EK2xx findings say so if they cannot); remove capacity in steps',
         path: ['pools', name, 'backends'],
         subject: { pool: name },

@@ -1,6 +1,11 @@
-/** `evenkeel plan FILE --against FILE`: what a change would do to the distribution, before it is applied. */
+/**
+ * `evenkeel plan FILE --against FILE|live`: what a change would do to the distribution, before it
+ * is applied. `live` compares with the active version of the running instance (found like
+ * `apply` finds it; `-c` defaults to FILE itself).
+ */
 import { Option, type Command } from 'commander';
-import { movedShare, validateFile, type ValidationReport } from '../../analysis/index.js';
+import { movedShare, validateFile, validateText, type ValidationReport } from '../../analysis/index.js';
+import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { pct } from '../../core/text.js';
 import { UsageError } from '../../errors.js';
 import { displayPath, fmtRps, formatFinding, loadWord, summaryLine, table } from '../format.js';
@@ -23,20 +28,19 @@ interface PlanRow {
 }
 
 export function registerPlan(program: Command, result: CommandResult): void {
-  program
+  adminOptions(program
     .command('plan')
     .description('predict how a config changes the traffic distribution against the current one (exit 1 when an apply would be refused)')
     .argument('<file>', 'the candidate config')
-    .requiredOption('--against <file>', 'the config it replaces (live: a running instance, with the change-management issue)')
+    .requiredOption('--against <file>', 'the config it replaces: a file, or live (the active version of the running instance)')
     .option('--traffic <sample>', 'traffic sample (JSONL) for both versions')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--all', 'show every pool, not only the ones the change touches')
-    .action((file: string, opts: { against: string; traffic?: string; format: 'text' | 'json'; all?: boolean }) => {
-      if (opts.against === 'live') throw new UsageError('--against live needs a running instance with the versioned store, which this build does not have yet; pass the current config file instead');
-      const before = validateFile(opts.against, { samplePath: opts.traffic });
+    .option('--all', 'show every pool, not only the ones the change touches'), null)
+    .action(async (file: string, opts: AdminFlags & { against: string; traffic?: string; format: 'text' | 'json'; all?: boolean }) => {
+      const { report: before, label } = await against(file, opts);
       if (!before.config || !before.model) {
         const first = before.findings.find((f) => f.severity === 'error');
-        throw new UsageError(`the --against config ${displayPath(opts.against)} does not load, so there is nothing to compare with${first ? `: ${first.line ?? 1}:${first.column ?? 1}: ${first.code}: ${first.message}` : ''}`);
+        throw new UsageError(`the --against config ${label} does not load, so there is nothing to compare with${first ? `: ${first.line ?? 1}:${first.column ?? 1}: ${first.code}: ${first.message}` : ''}`);
       }
       const after = validateFile(file, { samplePath: opts.traffic, previous: { config: before.config, model: before.model } });
       result.exitCode = after.valid ? 0 : 1;
@@ -48,8 +52,8 @@ export function registerPlan(program: Command, result: CommandResult): void {
       }
       let out = '';
       if (after.model && after.config) {
-        out += `plan: ${displayPath(opts.against)} → ${displayPath(file)}\n`;
-        out += `traffic moved between servers: ${pct(moved ?? 0)} (maxShift ${pct(after.config.guardrails.maxShift)})\n`;
+        out += `plan: ${label} → ${displayPath(file)}\n`;
+        out += `traffic moved between servers: ${pct(moved ?? 0)} of all requests (maxShift ${pct(after.config.guardrails.maxShift)}); the shares below are of each pool's requests\n`;
         const headroom = after.config.guardrails.headroom;
         const pools = [...new Set(rows.map((r) => r.pool))];
         const touched = pools.filter((p) => opts.all || rows.some((r) => r.pool === p && changed(r)));
@@ -69,6 +73,15 @@ export function registerPlan(program: Command, result: CommandResult): void {
       out += summaryLine(file, after.findings, 'an apply would be accepted', 'an apply would be REFUSED');
       process.stdout.write(out);
     });
+}
+
+/** The version being replaced: a file, or the live active version fetched from the instance. */
+async function against(file: string, opts: AdminFlags & { against: string; traffic?: string }): Promise<{ report: ValidationReport; label: string }> {
+  if (opts.against !== 'live') return { report: validateFile(opts.against, { samplePath: opts.traffic }), label: displayPath(opts.against) };
+  const client = AdminClient.fromFlags({ ...opts, config: opts.config ?? file });
+  const live = await client.get<{ id: number; text: string }>('/api/v1/versions/active');
+  // Relative paths in the live text resolve against the candidate's folder, as they would on apply.
+  return { report: validateText(live.text, file, { samplePath: opts.traffic }), label: `live version ${live.id} (${client.url})` };
 }
 
 /** True when a backend's prediction differs between the versions (beyond rounding). */

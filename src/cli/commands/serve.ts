@@ -1,8 +1,9 @@
 /**
- * `evenkeel serve -c FILE [--workers N]`: validates the config (refusing an invalid one with
- * its findings, exit 1), serves it, and prints where it listens, the admin address and the
- * config version. SIGHUP reloads (an invalid config is refused, the old one keeps serving);
- * SIGTERM and SIGINT drain in-flight requests, then exit.
+ * `evenkeel serve -c FILE [--workers N]`: opens the config store at `store.path` and serves its
+ * active version, or, on an empty store, the file as version 1 (an invalid file is refused with
+ * its findings, exit 1). Prints where it listens, the admin address and the version, and says
+ * so when the file differs from the stored version. SIGHUP applies the file's current text
+ * through the same gate as `evenkeel apply`; SIGTERM and SIGINT drain, then exit.
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -10,7 +11,7 @@ import type { Command } from 'commander';
 import { validateFile } from '../../analysis/index.js';
 import type { ReloadResult } from '../../control/instance.js';
 import { parseDuration } from '../../core/duration.js';
-import { UsageError } from '../../errors.js';
+import { ConfigRefusedError, UsageError } from '../../errors.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { DEFAULT_CONFIG } from './validate.js';
@@ -25,7 +26,7 @@ interface ServeFlags {
 export function registerServe(program: Command, result: CommandResult): void {
   program
     .command('serve')
-    .description('run the load balancer on a config (SIGHUP reloads, SIGTERM drains and exits)')
+    .description('run the load balancer: the store\'s active version, or FILE as version 1 on an empty store (SIGHUP applies FILE, SIGTERM drains and exits)')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .option('--workers <n>', 'data-plane processes (overrides workers: in the config; "auto" = one per core)')
     .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests', '10s')
@@ -52,17 +53,36 @@ async function serve(flags: ServeFlags): Promise<number> {
   }
   const file = flags.config;
   const report = validateFile(file);
-  const shown = report.findings.filter((f) => f.severity !== 'info');
-  process.stderr.write(shown.map((f) => formatFinding(f, file)).join(''));
-  if (!report.valid || !report.config) {
+  if (!report.config) {
+    process.stderr.write(report.findings.map((f) => formatFinding(f, file)).join(''));
     process.stderr.write(summaryLine(file, report.findings, 'valid', 'refused: nothing was started'));
     return 1;
   }
   const { Instance } = await import('../../control/instance.js');
-  const inst = await Instance.start({ file, config: report.config, workers, log: flags.log });
-  const out: string[] = [`evenkeel serving ${displayPath(file)}: version ${inst.info.version} (file, hash ${inst.info.hash}), ${inst.workers} worker${inst.workers === 1 ? '' : 's'}`];
+  let inst: Awaited<ReturnType<typeof Instance.start>>;
+  try {
+    inst = await Instance.start({ file, config: report.config, fileValid: report.valid, workers, log: flags.log });
+  } catch (err) {
+    if (!(err instanceof ConfigRefusedError)) throw err;
+    process.stderr.write(report.findings.filter((f) => f.severity !== 'info').map((f) => formatFinding(f, file)).join(''));
+    process.stderr.write(summaryLine(file, report.findings, 'valid', 'refused: nothing was started'));
+    return 1;
+  }
+  const boot = inst.boot;
+  if (boot.source === 'file') process.stderr.write(report.findings.filter((f) => f.severity !== 'info').map((f) => formatFinding(f, file)).join(''));
+  const v = boot.version;
+  const from = boot.source === 'file'
+    ? `evenkeel serving ${displayPath(file)}: version ${v.id} (file, hash ${inst.info.hash})`
+    : `evenkeel serving version ${v.id} from the store ${displayPath(report.config.store.path)} (hash ${inst.info.hash}, by ${v.author}: ${v.reason})`;
+  const out: string[] = [`${from}, ${inst.workers} worker${inst.workers === 1 ? '' : 's'}`];
+  if (boot.source === 'store') {
+    out.push(boot.fileDiffers
+      ? `  note: ${displayPath(file)} differs from the active version ${v.id}; it is NOT served. Changes go through evenkeel apply (or SIGHUP to apply the file).`
+      : `  ${displayPath(file)} is the active version ${v.id}`);
+  }
   for (const l of inst.listeners) out.push(`  listener ${l.name}: ${l.protocol}://${hostOf(l.address)}:${l.port}`);
   out.push(`  admin: http://${hostOf(inst.admin.address)}:${inst.admin.port} (metrics at /metrics; bearer token in ${inst.token.file}${inst.token.generated ? ', just generated' : ''})`);
+  if (boot.source === 'file') out.push(`  store: ${displayPath(report.config.store.path)} (the file is now version 1; later changes go through evenkeel apply)`);
   process.stdout.write(`${out.join('\n')}\n`);
 
   return new Promise<number>((resolve) => {
@@ -93,8 +113,9 @@ async function serve(flags: ServeFlags): Promise<number> {
 }
 
 function describeReload(file: string, r: ReloadResult): string {
-  const shown = r.findings.filter((f) => f.severity !== 'info').map((f) => formatFinding(f, file)).join('');
-  if (r.applied) return `${shown}evenkeel: reloaded ${displayPath(file)}: now serving version ${r.version}\n`;
+  // A refusal shows its reasons (the errors); an applied change shows its warnings too.
+  const shown = r.findings.filter((f) => (r.applied ? f.severity !== 'info' : f.severity === 'error')).map((f) => formatFinding(f, file)).join('');
+  if (r.applied) return `${shown}evenkeel: applied ${displayPath(file)} (SIGHUP): now serving version ${r.version}\n`;
   return `${shown}evenkeel: reload refused${r.error ? ` (${r.error})` : ''}; still serving version ${r.version}\n`;
 }
 

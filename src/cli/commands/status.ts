@@ -1,0 +1,36 @@
+/** `evenkeel status`: the active version, and per pool each backend's health, shares and load. */
+import type { Command } from 'commander';
+import type { PoolsStatus } from '../../control/status.js';
+import { pct } from '../../core/text.js';
+import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
+import { fmtRps, table } from '../format.js';
+import type { CommandResult } from '../main.js';
+
+interface StatusReply {
+  version: number;
+  hash: string;
+  active?: { id: number; author: string; reason: string; createdAt: string };
+  lastKnownGood: number | null;
+  workers: number;
+  listeners: { name: string; protocol: string; address: string; port: number }[];
+  pools: PoolsStatus;
+}
+
+export function registerStatus(program: Command, _result: CommandResult): void {
+  adminOptions(program.command('status').description('the running instance: active version, and per pool each backend\'s health, expected and observed share, req/s vs capacity'))
+    .action(async (flags: AdminFlags) => {
+      const client = AdminClient.fromFlags(flags);
+      const s = await client.get<StatusReply>('/api/v1/status');
+      const a = s.active;
+      let out = `${client.url}: serving version ${s.version} (hash ${s.hash})${a ? `, applied ${a.createdAt} by ${a.author}: ${a.reason}` : ''}\n`;
+      out += `last known good: ${s.lastKnownGood === null ? 'none' : `version ${s.lastKnownGood}`}; ${s.workers} worker${s.workers === 1 ? '' : 's'}\n`;
+      for (const l of s.listeners) out += `listener ${l.name}: ${l.protocol} ${l.address.slice(0, l.address.lastIndexOf(':'))}:${l.port}\n`;
+      for (const [name, pool] of Object.entries(s.pools)) {
+        out += `\npool ${name} (${fmtRps(pool.rps)} req/s observed over the last 10 s)\n`;
+        const rows = [['backend', 'health', 'expected', 'observed', 'req/s', 'capacity', 'utilization']];
+        for (const b of pool.backends) rows.push([b.backend, b.up ? 'up' : 'DOWN', pct(b.expectedShare), pct(b.observedShare), fmtRps(b.rps), b.capacity === null ? '-' : fmtRps(b.capacity), b.utilization === null ? '-' : `${pct(b.utilization)}${b.utilization > 1 ? ' OVERLOAD' : ''}`]);
+        out += table(rows);
+      }
+      process.stdout.write(out);
+    });
+}

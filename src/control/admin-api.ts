@@ -1,0 +1,112 @@
+/**
+ * The token-protected routes of the admin API (`/api/v1/…`): status, versions, events, apply,
+ * rollback and reload. Each answers `{ status, body }`; admin.ts owns auth and error mapping.
+ */
+import type { IncomingMessage } from 'node:http';
+import { UsageError } from '../errors.js';
+import type { ApplyOutcome, ApplyRequest, RollbackOutcome } from './changes.js';
+import type { ConfigStore, ConfigVersion } from './store/index.js';
+
+/** What the API routes need from the instance. */
+export interface ApiHandlers {
+  status(): Promise<unknown>;
+  reload(): Promise<{ applied: boolean }>;
+  apply(req: ApplyRequest): Promise<ApplyOutcome>;
+  rollback(req: { to?: number; reason: string; author: string }): Promise<RollbackOutcome>;
+  store: ConfigStore;
+}
+
+/** An answer to send as JSON. */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** Largest request body accepted (a config text with room to spare). */
+const MAX_BODY = 4 * 1024 * 1024;
+
+/** Routes one authorized request; undefined when no route matches. */
+export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): Promise<Answer | undefined> {
+  const path = url.pathname;
+  const get = req.method === 'GET';
+  const post = req.method === 'POST';
+  if (get && path === '/api/v1/status') return { status: 200, body: await h.status() };
+  if (get && path === '/api/v1/versions') {
+    const [versions, lkg] = await Promise.all([h.store.list({ limit: numberParam(url, 'limit') }), h.store.lastKnownGood()]);
+    return { status: 200, body: { lastKnownGood: lkg?.id ?? null, versions: versions.map((v) => meta(v, lkg?.id)) } };
+  }
+  const one = /^\/api\/v1\/versions\/(\d+|active|last-known-good)$/.exec(path);
+  if (get && one) {
+    const lkg = await h.store.lastKnownGood();
+    const v = one[1] === 'active' ? await h.store.active() : one[1] === 'last-known-good' ? lkg : await h.store.get(Number(one[1]));
+    if (!v) return { status: 404, body: { error: `no version ${one[1]}` } };
+    return { status: 200, body: { ...meta(v, lkg?.id), text: v.text } };
+  }
+  if (get && path === '/api/v1/events') {
+    const events = await h.store.events({ since: timeParam(url, 'since'), until: timeParam(url, 'until'), limit: numberParam(url, 'limit') });
+    return { status: 200, body: { events: events.map((e) => ({ ...e, time: new Date(e.time).toISOString() })) } };
+  }
+  if (post && path === '/api/v1/reload') {
+    req.resume();
+    const result = await h.reload();
+    return { status: result.applied ? 200 : 422, body: result };
+  }
+  if (post && path === '/api/v1/apply') {
+    const b = await readJson(req);
+    if (typeof b.text !== 'string' || !b.text) throw new UsageError('apply needs "text": the config YAML');
+    const reason = str(b.reason);
+    if (b.force === true && !reason.trim()) throw new UsageError('"force" needs a non-empty "reason"');
+    const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true });
+    return { status: r.applied ? 200 : 409, body: r };
+  }
+  if (post && path === '/api/v1/rollback') {
+    const b = await readJson(req);
+    const to = b.to === undefined || b.to === null ? undefined : Number(b.to);
+    if (to !== undefined && !Number.isInteger(to)) throw new UsageError('"to" must be a version number');
+    const r = await h.rollback({ to, reason: str(b.reason) || 'manual rollback', author: str(b.author) || 'admin-api' });
+    return { status: 200, body: r };
+  }
+  return undefined;
+}
+
+function meta(v: ConfigVersion, lkg: number | undefined) {
+  return { id: v.id, hash: v.hash, author: v.author, reason: v.reason, createdAt: new Date(v.createdAt).toISOString(), status: v.status, knownGood: v.id === lkg };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function numberParam(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name}=${v}: expected a whole number`);
+  return n;
+}
+
+function timeParam(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new UsageError(`${name}=${v}: expected an ISO 8601 time such as 2025-01-31T14:00:00Z`);
+  return t;
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) throw new UsageError(`the request body is larger than ${MAX_BODY} bytes`);
+    chunks.push(c);
+  }
+  if (size === 0) return {};
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through to the usage error
+  }
+  throw new UsageError('the request body must be a JSON object');
+}

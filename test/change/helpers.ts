@@ -1,0 +1,110 @@
+/**
+ * Helpers for the change-management tests: a real `evenkeel serve` process on a real SQLite
+ * store in a temp folder, two real backends, and the CLI run as a user runs it.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, spawnServe, startBackend, tempDir, type Backend, type ServeProcess } from '../dataplane/helpers/harness.js';
+
+const cli = fileURLToPath(new URL('../dataplane/helpers/cli.ts', import.meta.url));
+
+/** What a CLI run printed and returned. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `evenkeel ARGS` from source in `cwd`. */
+export function evenkeel(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, ...opts.env };
+    if (!opts.env || !('EVENKEEL_TOKEN' in opts.env)) delete env.EVENKEEL_TOKEN;
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run: CliRun = { code: null, stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => (run.stdout += d));
+    child.stderr.on('data', (d) => (run.stderr += d));
+    child.on('exit', (code) => resolve({ ...run, code }));
+  });
+}
+
+/** A test site: backends, ports, a config folder and the config texts. */
+export interface Site {
+  dir: string;
+  file: string;
+  port: number;
+  admin: number;
+  backends: Backend[];
+  /** Config text with these weights for the two backends. */
+  text(weights: [number, number]): string;
+  /** Writes `text` to the config file (or another name in the folder) and returns its path. */
+  write(text: string, name?: string): string;
+}
+
+/**
+ * Two backends of capacity 500 and a peak of 600 req/s: weights 1:1 fit (60% each), a
+ * single backend does not (120%, an EK2xx overload error naming the backend).
+ */
+export async function site(): Promise<Site> {
+  const backends = [await startBackend(), await startBackend()];
+  const [port, admin] = [await freePort(), await freePort()];
+  const dir = tempDir();
+  const text = (w: [number, number]) => `listeners:
+  - name: web
+    address: 127.0.0.1:${port}
+    routes: [{ name: all, pool: app }]
+pools:
+  app:
+    capacity: 500
+    backends:
+      - { name: b1, address: ${backends[0].address}, weight: ${w[0]} }
+      - { name: b2, address: ${backends[1].address}, weight: ${w[1]} }
+guardrails:
+  traffic: { peakRps: 600 }
+admin: { address: 127.0.0.1:${admin} }
+store: { path: ${join(dir, 'store')} }
+`;
+  const write = (t: string, name = 'evenkeel.yaml') => {
+    const f = join(dir, name);
+    writeFileSync(f, t);
+    return f;
+  };
+  return { dir, file: write(text([1, 1])), port, admin, backends, text, write };
+}
+
+/** Starts `evenkeel serve -c FILE` for a site. */
+export function serve(s: Site): Promise<ServeProcess> {
+  return spawnServe(s.file);
+}
+
+/**
+ * Sends requests one after another on a keep-alive connection until stopped, counting
+ * answers that are not 200 and connection errors: the "0 failed requests" of the issue.
+ */
+export function steadyTraffic(port: number): { stop(): Promise<{ ok: number; failed: number }> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  let running = true;
+  let ok = 0;
+  let failed = 0;
+  const one = () => new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', () => ((res.statusCode === 200 ? ok++ : failed++), resolve()));
+    });
+    req.on('error', () => (failed++, resolve()));
+  });
+  const loop = (async () => {
+    while (running) await one();
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      agent.destroy();
+      return { ok, failed };
+    },
+  };
+}
