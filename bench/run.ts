@@ -7,7 +7,7 @@
  * checks and metrics on.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, freePort, start, stop, version, waitForPort, wrk, type LoadResult } from './tools.js';
@@ -52,6 +52,16 @@ async function main(): Promise<void> {
 }
 
 /** Issue 3: with every backend down, evenkeel answers 503 at once. Sequential requests on one keep-alive connection. */
+/**
+ * An empty store folder. A store that already holds an active version is what serve runs (by
+ * design: a restart never undoes a rollback), and that version would name an earlier run's ports.
+ */
+function freshStore(name: string): string {
+  const dir = join(out, `store-${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  return dir;
+}
+
 async function measureAllDown(log: number): Promise<{ p50: number; p99: number; max: number; n: number }> {
   const [port, admin, dead1, dead2] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const conf = join(out, 'evenkeel-down.yaml');
@@ -62,7 +72,7 @@ pools:
     backends: [{ address: 127.0.0.1:${dead1} }, { address: 127.0.0.1:${dead2} }]
     healthCheck: { path: /healthz, interval: 200ms, timeout: 100ms, unhealthyThreshold: 1 }
 admin: { address: 127.0.0.1:${admin} }
-store: { path: ${join(out, 'store')} }
+store: { path: ${freshStore('down')} }
 `);
   const child = start(process.execPath, [join(out, 'dist', 'evenkeel.js'), 'serve', '-c', conf, '--no-log'], log);
   try {
@@ -171,6 +181,7 @@ ${ports.map((p, i) => `  server b${i} 127.0.0.1:${p}`).join('\n')}
 async function runEvenkeel(wrkBin: string, ports: number[], log: number, workers: number): Promise<LoadResult> {
   const [port, admin] = [await freePort(), await freePort()];
   const conf = join(out, `evenkeel-${workers}.yaml`);
+  const store = freshStore(`workers-${workers}`);
   writeFileSync(conf, `listeners:
   - name: bench
     address: 127.0.0.1:${port}
@@ -185,7 +196,7 @@ ${ports.map((p, i) => `      - { name: b${i}, address: 127.0.0.1:${p} }`).join('
 admin:
   address: 127.0.0.1:${admin}
 store:
-  path: ${join(out, 'store')}
+  path: ${store}
 `);
   const child = start(process.execPath, [...NODE_FLAGS, join(out, 'dist', 'evenkeel.js'), 'serve', '-c', conf, '--workers', String(workers), '--no-log'], log, workers > 1 ? undefined : 0);
   try {
