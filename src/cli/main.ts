@@ -16,6 +16,7 @@ import { registerRollback } from './commands/rollback.js';
 import { registerVersions } from './commands/versions.js';
 import { registerEvents } from './commands/events.js';
 import { registerStatus } from './commands/status.js';
+import { registerReport } from './commands/report.js';
 import { VERSION } from './version.js';
 
 /** Exit code set by a command's action (commander actions cannot return one). */
@@ -45,6 +46,7 @@ export function buildProgram(result: CommandResult): Command {
   registerVersions(program, result);
   registerEvents(program, result);
   registerStatus(program, result);
+  registerReport(program, result);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -41,6 +41,23 @@ export interface ApplyOutcome {
   readonly error?: string;
 }
 
+/** A rollback request; `auto` marks one the monitors asked for (journalled as rollback.auto). */
+export interface RollbackRequest {
+  readonly to?: number;
+  readonly reason: string;
+  readonly author: string;
+  readonly auto?: {
+    readonly monitor: string;
+    /** The alert id that caused it. */
+    readonly alert: string;
+    /** Roll back only if this version is still the active one (a newer change wins). */
+    readonly expectFrom: number;
+  };
+}
+
+/** Extra data journalled on every change event (the traffic counters, for reports). */
+export type EventContext = () => Record<string, unknown>;
+
 /** What a rollback did. */
 export interface RollbackOutcome {
   readonly from: number;
@@ -58,7 +75,7 @@ export class ChangeManager {
   private queue: Promise<unknown> = Promise.resolve();
   private live: { version: ConfigVersion; analysed: Analysed };
 
-  constructor(private readonly store: ConfigStore, private readonly file: string, active: { version: ConfigVersion; report: ValidationReport }, private readonly serve: ServeFn) {
+  constructor(private readonly store: ConfigStore, private readonly file: string, active: { version: ConfigVersion; report: ValidationReport }, private readonly serve: ServeFn, private readonly context: EventContext = () => ({})) {
     this.live = { version: active.version, analysed: analysed(active.report) };
   }
 
@@ -73,7 +90,7 @@ export class ChangeManager {
   }
 
   /** Rolls back to version `to`, or to the last known-good version. */
-  rollback(opts: { to?: number; reason: string; author: string }): Promise<RollbackOutcome> {
+  rollback(opts: RollbackRequest): Promise<RollbackOutcome> {
     return this.serial(() => this.doRollback(opts));
   }
 
@@ -91,7 +108,7 @@ export class ChangeManager {
     if (!report.config || !report.model || (!report.valid && !forced)) {
       const { version } = await this.store.addVersion({ text: req.text, author: req.author, reason: req.reason, status: 'refused' }, {
         type: 'config.refused',
-        data: { ...who, against: this.live.version.id, findings: recordFindings(report.findings) },
+        data: { ...who, against: this.live.version.id, findings: recordFindings(report.findings), ...this.context() },
       });
       return { applied: false, forced, version: version.id, active: this.live.version.id, findings: report.findings };
     }
@@ -100,7 +117,7 @@ export class ChangeManager {
     if (!(await this.wasForced(previous.id))) await this.store.markKnownGood(previous.id);
     const { version } = await this.store.addVersion({ text: req.text, author: req.author, reason: req.reason, status: 'active' }, {
       type: 'config.applied',
-      data: { ...who, forced, previous: previous.id, findings: recordFindings(report.findings), prediction: report.prediction ?? null },
+      data: { ...who, forced, previous: previous.id, findings: recordFindings(report.findings), prediction: report.prediction ?? null, ...this.context() },
     });
     try {
       await this.serve(report.config, version);
@@ -114,8 +131,9 @@ export class ChangeManager {
     return { applied: true, forced, version: version.id, active: version.id, findings: report.findings };
   }
 
-  private async doRollback(opts: { to?: number; reason: string; author: string }): Promise<RollbackOutcome> {
+  private async doRollback(opts: RollbackRequest): Promise<RollbackOutcome> {
     const from = this.live.version;
+    if (opts.auto && from.id !== opts.auto.expectFrom) throw new VersionStateError(`version ${opts.auto.expectFrom} is no longer active (version ${from.id} is)`);
     const target = opts.to !== undefined ? await this.store.get(opts.to) : await this.store.lastKnownGood();
     if (!target) throw new VersionStateError(opts.to !== undefined ? `version ${opts.to} does not exist` : 'no version is marked known good yet; name one with --to');
     if (target.id === from.id) throw new VersionStateError(`version ${target.id} is already the active version${opts.to === undefined ? ' and the last known good one; name an older version with --to' : ''}`);
@@ -123,7 +141,9 @@ export class ChangeManager {
     if (!report.config || !report.model) throw new VersionStateError(`version ${target.id} no longer loads (${report.findings.find((f) => f.severity === 'error')?.message ?? 'unknown error'})`);
     const { version, event } = await this.store.activate(target.id, {
       previousStatus: 'rolled-back',
-      event: { type: 'rollback.manual', data: { from: from.id, by: opts.author, author: opts.author, reason: opts.reason } },
+      event: opts.auto
+        ? { type: 'rollback.auto', data: { from: from.id, to: target.id, monitor: opts.auto.monitor, alert: opts.auto.alert, reason: opts.reason, by: opts.author, ...this.context() } }
+        : { type: 'rollback.manual', data: { from: from.id, to: target.id, by: opts.author, author: opts.author, reason: opts.reason, ...this.context() } },
     });
     await this.serve(report.config, version);
     this.live = { version, analysed: analysed(report) };

@@ -23,6 +23,7 @@ import { LocalPlane, type Plane } from './plane.js';
 import { buildStatus } from './status.js';
 import { hashText, openSqliteStore, type ConfigStore, type ConfigVersion } from './store/index.js';
 import { loadAdminToken, type AdminToken } from './token.js';
+import { AlertWatch } from './watch.js';
 
 /** How serve was asked to run. */
 export interface InstanceOptions {
@@ -75,6 +76,8 @@ export class Instance {
   boot!: BootInfo;
   store!: ConfigStore;
   changes!: ChangeManager;
+  /** The monitors on live traffic (alerts, automatic rollback). */
+  watch: AlertWatch | undefined;
   readonly workers: number;
   private config: Config;
   private readonly plane: Plane;
@@ -102,16 +105,26 @@ export class Instance {
       const { boot, report } = await inst.bootstrap();
       inst.boot = boot;
       if (inst.plane instanceof ClusterPlane) await inst.plane.start();
+      inst.watch = new AlertWatch({
+        store: inst.store,
+        plane: inst.plane,
+        changes: () => inst.changes,
+        config: () => inst.config,
+        cluster: inst.plane instanceof ClusterPlane,
+        instance: options.config.admin.address,
+        log: (m) => process.stderr.write(`evenkeel: ${m}\n`),
+      });
       await inst.serveVersion(report.config as Config, boot.version);
-      inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version));
+      inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version), () => ({ counters: inst.watch?.counters() }));
       inst.admin = await startAdmin(options.config.admin.address, inst.token.token, {
-        metrics: () => inst.plane.metricsText(),
+        metrics: async () => `${await inst.plane.metricsText()}${inst.watch?.metricsText() ?? ''}`,
         status: () => inst.status(),
         reload: () => inst.reload('admin'),
         apply: (req) => inst.changes.apply(req),
         rollback: (req) => inst.changes.rollback(req),
         store: inst.store,
       });
+      inst.watch.start();
     } catch (err) {
       await inst.stop(0);
       throw err;
@@ -173,11 +186,13 @@ export class Instance {
       listeners: this.listeners,
       backends: this.plane.backends(),
       pools: await buildStatus(this.plane),
+      alerts: this.watch?.firing() ?? [],
     };
   }
 
   /** Drains in-flight requests (at most `deadlineMs`), then stops everything. */
   async stop(deadlineMs: number): Promise<void> {
+    await this.watch?.close();
     await this.checker.close();
     await this.admin?.close();
     await this.plane.drain(deadlineMs);

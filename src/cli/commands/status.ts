@@ -14,6 +14,7 @@ interface StatusReply {
   workers: number;
   listeners: { name: string; protocol: string; address: string; port: number }[];
   pools: PoolsStatus;
+  alerts?: { id: string; monitor: string; pool: string; backend: string | null; since: string; summary: string }[];
 }
 
 export function registerStatus(program: Command, _result: CommandResult): void {
@@ -24,6 +25,9 @@ export function registerStatus(program: Command, _result: CommandResult): void {
       const a = s.active;
       let out = `${client.url}: serving version ${s.version} (hash ${s.hash})${a ? `, applied ${a.createdAt} by ${a.author}: ${a.reason}` : ''}\n`;
       out += `last known good: ${s.lastKnownGood === null ? 'none' : `version ${s.lastKnownGood}`}; ${s.workers} worker${s.workers === 1 ? '' : 's'}\n`;
+      const alerts = s.alerts ?? [];
+      out += `alerts firing: ${alerts.length === 0 ? 'none' : alerts.length}\n`;
+      for (const al of alerts) out += `  FIRING ${al.monitor} on pool ${al.pool}${al.backend ? ` (${al.backend})` : ''} since ${al.since}: ${al.summary}\n`;
       for (const l of s.listeners) out += `listener ${l.name}: ${l.protocol} ${l.address.slice(0, l.address.lastIndexOf(':'))}:${l.port}\n`;
       for (const [name, pool] of Object.entries(s.pools)) {
         out += `\npool ${name} (${fmtRps(pool.rps)} req/s observed over the last 10 s)\n`;

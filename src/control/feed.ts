@@ -1,0 +1,103 @@
+/**
+ * Where the monitors' responses come from, in the primary process. With one worker the data
+ * plane runs here and publishes every completed request on the request channel, which the
+ * feed subscribes to like the metrics do. With node:cluster workers the counters live in the
+ * workers and the primary sees them only through the aggregated metrics, so the feed polls
+ * `evenkeel_requests_total` and records each series' increase (latency unknown there: the
+ * latency monitor only judges single-process serve).
+ *
+ * The feed also keeps cumulative counters (requests and 5xx, per route and pool) that the
+ * journal carries on its events, so a report can state the failed requests of an incident.
+ */
+import { performance } from 'node:perf_hooks';
+import { requestChannel, type RequestRecord } from '../telemetry/index.js';
+
+/** Counts one response (the monitors' `record`). */
+export type ResponseSink = (pool: string, backend: string | null, status: number, latencyMs: number, now: number) => void;
+
+/** Requests and failures (status >= 500) since the instance started. */
+export interface TrafficCounters {
+  requests: number;
+  failed: number;
+  routes: Record<string, { requests: number; failed: number }>;
+  pools: Record<string, { requests: number; failed: number }>;
+}
+
+/** At most this many responses are replayed per series and poll (a long stall must not spin the primary). */
+const MAX_REPLAY = 20_000;
+
+/** A stream of responses into a sink. */
+export class TrafficFeed {
+  private readonly totals: TrafficCounters = { requests: 0, failed: 0, routes: {}, pools: {} };
+  private readonly last = new Map<string, number>();
+  private readonly onRequest = (m: unknown) => {
+    const r = m as RequestRecord;
+    const k = r.key;
+    this.count(k.route, k.pool, r.status, 1);
+    this.sink(k.pool, k.backend === '' ? null : k.backend, r.status, performance.now() - r.start, this.now());
+  };
+
+  /**
+   * `metrics` given: poll that exposition (cluster mode); otherwise subscribe to the request
+   * channel of this process.
+   */
+  constructor(private readonly sink: ResponseSink, private readonly now: () => number, private readonly metrics?: () => Promise<string>) {
+    if (!metrics) requestChannel.subscribe(this.onRequest);
+  }
+
+  /** Reads what the workers counted since the last poll (cluster mode; nothing to do otherwise). */
+  async poll(): Promise<void> {
+    if (!this.metrics) return;
+    const text = await this.metrics();
+    const now = this.now();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('evenkeel_requests_total{')) continue;
+      const close = line.lastIndexOf('}');
+      const labels = parseLabels(line.slice('evenkeel_requests_total{'.length, close));
+      const value = Number(line.slice(close + 1).trim());
+      if (!Number.isFinite(value)) continue;
+      const id = line.slice(0, close);
+      const before = this.last.get(id);
+      this.last.set(id, value);
+      // The first sight of a series is a baseline, not a burst; a smaller value is a restarted worker.
+      if (before === undefined) continue;
+      const delta = value >= before ? value - before : value;
+      if (delta <= 0) continue;
+      const status = Number(labels.code);
+      const pool = labels.pool ?? '';
+      this.count(labels.route ?? '', pool, status, delta);
+      const n = Math.min(delta, MAX_REPLAY);
+      for (let i = 0; i < n; i++) this.sink(pool, labels.backend ? labels.backend : null, status, 0, now);
+    }
+  }
+
+  /** A copy of the cumulative counters (journalled on events). */
+  counters(): TrafficCounters {
+    return structuredClone(this.totals);
+  }
+
+  close(): void {
+    if (!this.metrics) requestChannel.unsubscribe(this.onRequest);
+  }
+
+  private count(route: string, pool: string, status: number, n: number): void {
+    const failed = status >= 500 ? n : 0;
+    const t = this.totals;
+    t.requests += n;
+    t.failed += failed;
+    const r = (t.routes[route] ??= { requests: 0, failed: 0 });
+    r.requests += n;
+    r.failed += failed;
+    const p = (t.pools[pool] ??= { requests: 0, failed: 0 });
+    p.requests += n;
+    p.failed += failed;
+  }
+}
+
+/** `a="x",b="y"` → { a: 'x', b: 'y' } (Prometheus label escaping undone). */
+function parseLabels(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /(\w+)="((?:[^"\\]|\\.)*)"/g;
+  for (let m = re.exec(s); m; m = re.exec(s)) out[m[1]] = m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  return out;
+}
