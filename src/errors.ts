@@ -45,13 +45,6 @@ export class AddressError extends EvenkeelError {
   }
 }
 
-/** A config test suite is malformed (not a failed assertion: those are results). */
-export class SuiteError extends EvenkeelError {
-  constructor(message: string) {
-    super('EK_E_SUITE', message, 1);
-  }
-}
-
 /** A request body is larger than the listener's limits.maxBodyBytes: the proxy answers 413. */
 export class BodyLimitError extends EvenkeelError {
   constructor(limit: number) {
@@ -104,4 +97,4 @@ export class InstanceError extends EvenkeelError {
 }
 
 /** Every code above, pinned by a test so none is renamed or reused silently. */
-export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_SUITE', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE', 'EK_E_CONFIG_REFUSED', 'EK_E_INSTANCE'] as const;
+export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE', 'EK_E_CONFIG_REFUSED', 'EK_E_INSTANCE'] as const;

@@ -71,6 +71,21 @@ export function loadSample(file: string, configPath: (string | number)[] = ['gua
   return { file, requests, findings };
 }
 
+const cache = new Map<string, Sample>();
+
+/**
+ * `loadSample`, once per path and process: plan reads one sample for both versions, and a
+ * test suite for its config and its distribution assertions.
+ */
+export function loadSampleCached(file: string): Sample {
+  let s = cache.get(file);
+  if (!s) {
+    s = loadSample(file);
+    cache.set(file, s);
+  }
+  return s;
+}
+
 /** Parses one line into `out`; returns a problem description, or undefined when it was fine. */
 function parseLine(line: string, out: SampleRequest[]): string | undefined {
   let v: unknown;

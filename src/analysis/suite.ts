@@ -13,7 +13,7 @@ import type { Config } from '../config/schema.js';
 import { pct } from '../core/text.js';
 import { seededRandom } from '../core/random.js';
 import { compileRouteTable, type CompiledRoute, type RouteTable } from '../routing/index.js';
-import { loadSample, type SampleRequest } from './sample.js';
+import { loadSampleCached, type SampleRequest } from './sample.js';
 import { backendName } from './traffic.js';
 import { validateFile, type ValidationReport } from './validate.js';
 
@@ -102,7 +102,7 @@ export function runSuiteFile(file: string): SuiteResult {
   const sampleFor = (): SampleRequest[] | string => {
     const path = samplePath ?? validation.config!.guardrails.traffic?.sample;
     if (!path) return 'no traffic sample: set sample: in the suite or guardrails.traffic.sample in the config, or use requests: N';
-    sample ??= loadSample(path).requests;
+    sample ??= loadSampleCached(path).requests;
     return sample;
   };
   suite.distribution.forEach((d, i) => results.push({ ...runDistribution(new Simulation(validation.config!), d, sampleFor), line: line(['distribution', i]) }));

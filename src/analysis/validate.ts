@@ -6,7 +6,7 @@
 import { loadConfigFile, parseConfigText, type LoadResult } from '../config/load.js';
 import { sortFindings, type Finding } from '../config/findings.js';
 import type { Config } from '../config/schema.js';
-import { loadSample, type Sample, type SampleRequest } from './sample.js';
+import { loadSampleCached, type Sample, type SampleRequest } from './sample.js';
 import { buildTrafficModel, toPrediction, type Prediction, type TrafficModel } from './traffic.js';
 import type { Analysed, RuleContext } from './rules/context.js';
 import { structureRules } from './rules/structure.js';
@@ -66,27 +66,16 @@ export function analyzeLoaded(load: LoadResult, options: ValidateOptions = {}): 
   return { ...finish(load.file, findings), config, model, prediction: toPrediction(model) };
 }
 
-/** Loads a version for use as `previous` (plan --against FILE). Its own findings are returned too. */
-export function analyseVersion(file: string, options: Omit<ValidateOptions, 'previous'> = {}): ValidationReport {
-  return validateFile(file, options);
-}
-
 function finish(file: string, findings: Finding[]): ValidationReport {
   const sorted = sortFindings(findings);
   return { file, valid: !sorted.some((f) => f.severity === 'error'), findings: sorted };
 }
 
-const sampleCache = new Map<string, Sample>();
-
 function resolveSample(config: Config, options: ValidateOptions): Sample | undefined {
   if (options.sampleRequests) return undefined;
   const path = options.samplePath ?? config.guardrails.traffic?.sample;
   if (!path) return undefined;
-  let s = sampleCache.get(path);
-  if (!s) {
-    s = loadSample(path);
-    sampleCache.set(path, s);
-  }
-  // Findings are mutated with positions per config: hand out copies.
+  const s = loadSampleCached(path);
+  // Findings get positions per config: hand out copies.
   return { ...s, findings: s.findings.map((f) => ({ ...f })) };
 }

@@ -10,8 +10,7 @@
  */
 import { hash32 } from './hash.js';
 
-/** The largest table; Envoy's default size. */
-export const MAGLEV_TABLE_SIZE = 65537;
+/** Table sizes: primes; 65537 is Envoy's default size. */
 const PRIMES = [5003, 10007, 20011, 40009, 65537, 131071, 262139, 524287];
 
 /**

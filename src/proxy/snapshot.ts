@@ -48,7 +48,7 @@ export class Snapshot {
         this.routes.set(route, {
           route,
           pools,
-          keys: pools.map((p, i) => (p ? p.names.map((b) => metricKey(l.name, route.name, p.name, b)) : [])),
+          keys: pools.map((p) => (p ? p.names.map((b) => metricKey(l.name, route.name, p.name, b)) : [])),
           noBackend: route.targets.map((t) => metricKey(l.name, route.name, t.pool, '')),
         });
         if (route.match.headers) this.needsHeaders.add(l.name);

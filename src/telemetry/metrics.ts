@@ -26,7 +26,6 @@ interface Series {
 /** Metrics for one process, in their own registry. */
 export class Metrics {
   readonly registry: Registry;
-  private readonly requests: Counter<'listener' | 'route' | 'pool' | 'backend' | 'code'>;
   private readonly duration: FastHistogram;
   private readonly all: Series[] = [];
   private readonly connections: Gauge<'listener'>;
@@ -47,7 +46,7 @@ export class Metrics {
     this.registry = registry;
     const registers = [registry];
     const self = this;
-    this.requests = new Counter({ name: 'evenkeel_requests_total', help: 'Requests by listener, route, pool, backend and status sent to the client', labelNames: ['listener', 'route', 'pool', 'backend', 'code'], registers,
+    new Counter({ name: 'evenkeel_requests_total', help: 'Requests by listener, route, pool, backend and status sent to the client', labelNames: ['listener', 'route', 'pool', 'backend', 'code'], registers,
       collect() {
         this.reset();
         for (const s of self.all) {

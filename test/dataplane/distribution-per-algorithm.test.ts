@@ -1,28 +1,18 @@
 /** Each algorithm's distribution, measured through the proxy with real backends. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { cleanup, portOf, request, serveInProcess, startBackend, tempDir, writeConfig, freePort } from './helpers/harness.js';
+import { cleanup, portOf, request, serveInProcess, serveOnePool, startBackend, tempDir, writeConfig, freePort } from './helpers/harness.js';
 
 after(cleanup);
 
 async function setup(algorithm: string, weights: number[], extra = '') {
   const backends = await Promise.all(weights.map(() => startBackend()));
-  const port = await freePort();
-  const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${port}
-    routes: [{ name: all, pool: app }]
-pools:
-  app:
+  const { port } = await serveOnePool(`
     algorithm: ${algorithm}
 ${extra}
     backends:
-${backends.map((b, i) => `      - { name: b${i}, address: ${b.address}, weight: ${weights[i]} }`).join('\n')}
-guardrails: { maxBackendShare: 1 }
-`);
-  const inst = await serveInProcess(file);
-  return { backends, port: portOf(inst, 'web') };
+${backends.map((b, i) => `      - { name: b${i}, address: ${b.address}, weight: ${weights[i]} }`).join('\n')}`, { rest: 'guardrails: { maxBackendShare: 1 }\n' });
+  return { backends, port };
 }
 
 async function send(port: number, n: number, headers: (i: number) => Record<string, string> = () => ({})): Promise<Map<number, number>> {

@@ -1,27 +1,18 @@
 /** A backend killed under load stops getting traffic after detection; with every backend down the proxy answers 503 at once. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { cleanup, eventually, freePort, portOf, request, serveInProcess, startBackend, tempDir, writeConfig, type Backend } from './helpers/harness.js';
+import { cleanup, eventually, request, serveOnePool, startBackend, type Backend } from './helpers/harness.js';
 import http from 'node:http';
 
 after(cleanup);
 
 async function setup(n: number, health: string): Promise<{ backends: Backend[]; port: number }> {
   const backends = await Promise.all(Array.from({ length: n }, () => startBackend()));
-  const p = await freePort();
-  const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-pools:
-  app:
+  const { port } = await serveOnePool(`
     backends:
 ${backends.map((b, i) => `      - { name: b${i}, address: ${b.address} }`).join('\n')}
-${health}
-guardrails: { maxBackendShare: 1 }
-`);
-  return { backends, port: portOf(await serveInProcess(file), 'web') };
+${health}`, { rest: 'guardrails: { maxBackendShare: 1 }\n' });
+  return { backends, port };
 }
 
 describe('a failed backend is taken out', () => {

@@ -1,7 +1,7 @@
 /** Hop-by-hop headers (RFC 9110 §7.6.1), Connection-named headers, X-Forwarded-*, Host. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cleanup, freePort, portOf, rawExchange, request, serveInProcess, startBackend, tempDir, writeConfig, type Backend } from './helpers/harness.js';
+import { cleanup, rawExchange, request, serveOnePool, startBackend, type Backend } from './helpers/harness.js';
 
 let port = 0;
 let backend: Backend;
@@ -18,16 +18,7 @@ before(async () => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ headers: req.headers, raw: req.rawHeaders }));
   });
-  const p = await freePort();
-  const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-pools:
-  app: { backends: [{ address: ${backend.address} }] }
-`);
-  port = portOf(await serveInProcess(file), 'web');
+  ({ port } = await serveOnePool(`{ backends: [{ address: ${backend.address} }] }`));
 });
 after(cleanup);
 

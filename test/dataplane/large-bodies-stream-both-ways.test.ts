@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Instance } from '../../src/control/instance.js';
-import { cleanup, eventually, freePort, portOf, serveInProcess, startBackend, tempDir, writeConfig } from './helpers/harness.js';
+import { cleanup, eventually, serveOnePool, startBackend } from './helpers/harness.js';
 
 const BIG = 8 * 1024 * 1024;
 let port = 0;
@@ -33,18 +33,7 @@ before(async () => {
     });
     req.on('end', () => res.end(JSON.stringify({ n, sha: hash.digest('hex') })));
   });
-  const p = await freePort();
-  const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-    limits: { maxBodyBytes: ${BIG * 2} }
-pools:
-  app: { backends: [{ address: ${b.address} }] }
-`);
-  inst = await serveInProcess(file);
-  port = portOf(inst, 'web');
+  ({ port, inst } = await serveOnePool(`{ backends: [{ address: ${b.address} }] }`, { limits: `{ maxBodyBytes: ${BIG * 2} }` }));
 });
 after(cleanup);
 

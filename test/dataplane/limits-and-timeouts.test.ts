@@ -2,24 +2,16 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { cleanup, freePort, portOf, rawExchange, request, serveInProcess, startBackend, tempDir, writeConfig, type Backend } from './helpers/harness.js';
+import { cleanup, rawExchange, request, serveOnePool, startBackend, type Backend } from './helpers/harness.js';
 
 let port = 0;
 let backend: Backend;
 
 before(async () => {
   backend = await startBackend();
-  const p = await freePort();
-  const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-    limits: { maxHeaderCount: 20, maxHeaderBytes: 4096, maxBodyBytes: 1000, headersTimeout: 1s, requestTimeout: 2s }
-pools:
-  app: { backends: [{ address: ${backend.address} }] }
-`);
-  port = portOf(await serveInProcess(file), 'web');
+  ({ port } = await serveOnePool(`{ backends: [{ address: ${backend.address} }] }`, {
+    limits: '{ maxHeaderCount: 20, maxHeaderBytes: 4096, maxBodyBytes: 1000, headersTimeout: 1s, requestTimeout: 2s }',
+  }));
 });
 after(cleanup);
 

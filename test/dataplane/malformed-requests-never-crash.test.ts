@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { cleanup, freePort, portOf, rawExchange, request, serveInProcess, startBackend, tempDir, writeConfig } from './helpers/harness.js';
+import { cleanup, rawExchange, request, serveOnePool, startBackend } from './helpers/harness.js';
 
 let port = 0;
 let uncaught: unknown[] = [];
@@ -15,17 +15,9 @@ const onUncaught = (err: unknown) => uncaught.push(err);
 before(async () => {
   process.on('uncaughtException', onUncaught);
   const b = await startBackend();
-  const p = await freePort();
-  const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-    limits: { maxHeaderCount: 50, maxHeaderBytes: 8192, maxBodyBytes: 4096, headersTimeout: 1s, requestTimeout: 2s }
-pools:
-  app: { backends: [{ address: ${b.address} }] }
-`);
-  port = portOf(await serveInProcess(file), 'web');
+  ({ port } = await serveOnePool(`{ backends: [{ address: ${b.address} }] }`, {
+    limits: '{ maxHeaderCount: 50, maxHeaderBytes: 8192, maxBodyBytes: 4096, headersTimeout: 1s, requestTimeout: 2s }',
+  }));
 });
 after(async () => {
   process.off('uncaughtException', onUncaught);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { cleanup, freePort, portOf, request, serveInProcess, startBackend, tempDir, writeConfig } from './helpers/harness.js';
+import { cleanup, freePort, onePoolConfig, portOf, request, serveInProcess, startBackend, tempDir, writeConfig } from './helpers/harness.js';
 
 after(cleanup);
 
@@ -51,14 +51,7 @@ admin: { address: 127.0.0.1:${admin} }
     const b = await startBackend();
     const p = await freePort();
     const dir = tempDir();
-    const file = await writeConfig(dir, `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-pools:
-  app: { backends: [{ address: ${b.address} }] }
-`);
+    const file = await writeConfig(dir, onePoolConfig(p, `{ backends: [{ address: ${b.address} }] }`));
     const inst = await serveInProcess(file);
     writeFileSync(file, `listeners:\n  - name: web\n    address: 127.0.0.1:${p}\n    routes: [{ name: all, pool: nope }]\npools: {}\n`);
     const r = await inst.reload();

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { configSchema, type Pool } from '../../src/config/schema.js';
 import { recordFailure } from '../../src/health/index.js';
 import { EndpointRegistry, PoolRuntime } from '../../src/upstream/index.js';
-import { cleanup, freePort, portOf, request, serveInProcess, startBackend, tempDir, writeConfig } from './helpers/harness.js';
+import { cleanup, request, serveOnePool, startBackend } from './helpers/harness.js';
 
 after(cleanup);
 
@@ -24,19 +24,10 @@ describe('retries through the proxy', () => {
       res.end('overloaded');
     });
     const good = await startBackend();
-    const p = await freePort();
-    const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-pools:
-  app:
+    const { port } = await serveOnePool(`
     backends: [{ name: bad, address: ${bad.address} }, { name: good, address: ${good.address} }]
     retries: { attempts: 1, on: [503] }
-    outlierDetection: { consecutiveFailures: 1000 }
-`);
-    const port = portOf(await serveInProcess(file), 'web');
+    outlierDetection: { consecutiveFailures: 1000 }`);
     for (let i = 0; i < 10; i++) assert.equal((await request(port)).status, 200);
     const posts = [];
     for (let i = 0; i < 10; i++) posts.push((await request(port, { method: 'POST', body: 'x' })).status);
@@ -51,16 +42,7 @@ describe('maxConnections', () => {
       req.resume();
       setTimeout(() => res.end('done'), 300);
     });
-    const p = await freePort();
-    const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-pools:
-  app: { backends: [{ address: ${slow.address}, maxConnections: 2 }] }
-`);
-    const port = portOf(await serveInProcess(file), 'web');
+    const { port } = await serveOnePool(`{ backends: [{ address: ${slow.address}, maxConnections: 2 }] }`);
     const statuses = (await Promise.all(Array.from({ length: 5 }, () => request(port)))).map((r) => r.status).sort();
     assert.deepEqual(statuses, [200, 200, 503, 503, 503]);
     assert.equal((await request(port)).status, 200, 'capacity frees up when requests finish');

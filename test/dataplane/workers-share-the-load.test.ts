@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
-import { cleanup, eventually, freePort, request, spawnServe, startBackend, tempDir, writeConfig } from './helpers/harness.js';
+import { cleanup, eventually, freePort, request, spawnServe, startBackend, tempDir, writeConfig, onePoolConfig } from './helpers/harness.js';
 
 after(cleanup);
 
@@ -11,20 +11,12 @@ describe('workers', () => {
   it('serves through 2 workers, aggregates metrics, takes a dead backend out everywhere, and stops on SIGTERM', async () => {
     const backends = await Promise.all([startBackend(), startBackend()]);
     const [p, admin] = [await freePort(), await freePort()];
-    const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: all, pool: app }]
-pools:
-  app:
+    const file = await writeConfig(tempDir(), onePoolConfig(p, `
     backends:
 ${backends.map((b, i) => `      - { name: b${i}, address: ${b.address} }`).join('\n')}
     healthCheck: { path: /healthz, interval: 200ms, timeout: 100ms, unhealthyThreshold: 1 }
     retries: { attempts: 0 }
-    outlierDetection: { consecutiveFailures: 1000 }
-admin: { address: 127.0.0.1:${admin} }
-`);
+    outlierDetection: { consecutiveFailures: 1000 }`, { rest: `admin: { address: 127.0.0.1:${admin} }\n` }));
     const sp = await spawnServe(file, ['--workers', '2']);
     assert.match(sp.stdout, /2 workers/);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });

@@ -2,7 +2,7 @@
  * EK4xx: change rules, judged against the previous version's prediction. They catch what a
  * single config cannot show: how much traffic one change moves, and what it takes away.
  */
-import { pct, plural } from '../../core/text.js';
+import { pct } from '../../core/text.js';
 import { finding, type Finding } from '../../config/findings.js';
 import type { TrafficModel } from '../traffic.js';
 import type { RuleContext } from './context.js';

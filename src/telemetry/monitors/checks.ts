@@ -5,7 +5,7 @@
  */
 import { pct } from '../../core/text.js';
 import { quantileMs, type PoolWindow, type WindowSnapshot } from './window.js';
-import { proportionSE, round, testSE } from './stats.js';
+import { round, testSE } from './stats.js';
 import type { BackendTarget, MonitorName, MonitorOptions, MonitorThresholds } from './types.js';
 
 /** One monitor's view of one pool or backend at one instant. */

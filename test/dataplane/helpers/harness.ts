@@ -111,6 +111,27 @@ export async function serveInProcess(file: string): Promise<Instance> {
   return inst;
 }
 
+/**
+ * The config most tests need: one http listener `web` on `port` whose only route `all` sends
+ * everything to pool `app`. `app` is the pool's YAML: inline (`{ backends: [...] }`) or a block
+ * starting with a newline; `limits` the listener's limits mapping; `rest` more top-level YAML.
+ */
+export function onePoolConfig(port: number, app: string, opts: { limits?: string; rest?: string } = {}): string {
+  return `listeners:
+  - name: web
+    address: 127.0.0.1:${port}
+    routes: [{ name: all, pool: app }]
+${opts.limits ? `    limits: ${opts.limits}\n` : ''}pools:
+  app: ${app}
+${opts.rest ?? ''}`;
+}
+
+/** Serves `onePoolConfig` in this process (stopped at cleanup): the listener's port and the instance. */
+export async function serveOnePool(app: string, opts: { limits?: string; rest?: string } = {}): Promise<{ port: number; inst: Instance }> {
+  const inst = await serveInProcess(await writeConfig(tempDir(), onePoolConfig(await freePort(), app, opts)));
+  return { port: portOf(inst, 'web'), inst };
+}
+
 /** The port a listener of an instance is bound to. */
 export function portOf(inst: Instance, listener: string): number {
   const l = inst.listeners.find((x) => x.name === listener);
