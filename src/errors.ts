@@ -96,5 +96,12 @@ export class InstanceError extends EvenkeelError {
   }
 }
 
+/** A config canary cannot run for this change (the candidate listens elsewhere), or one is already running. */
+export class CanaryError extends EvenkeelError {
+  constructor(message: string) {
+    super('EK_E_CANARY', message, 1);
+  }
+}
+
 /** Every code above, pinned by a test so none is renamed or reused silently. */
-export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE', 'EK_E_CONFIG_REFUSED', 'EK_E_INSTANCE'] as const;
+export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE', 'EK_E_CONFIG_REFUSED', 'EK_E_INSTANCE', 'EK_E_CANARY'] as const;

@@ -43,7 +43,7 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     return { status: 200, body: { ...meta(v, lkg?.id), text: v.text } };
   }
   if (get && path === '/api/v1/events') {
-    const events = await h.store.events({ since: timeParam(url, 'since'), until: timeParam(url, 'until'), limit: numberParam(url, 'limit') });
+    const events = await h.store.events({ since: timeParam(url, 'since'), until: timeParam(url, 'until'), limit: numberParam(url, 'limit'), version: numberParam(url, 'version') });
     return { status: 200, body: { events: events.map((e) => ({ ...e, time: new Date(e.time).toISOString() })) } };
   }
   if (post && path === '/api/v1/reload') {
@@ -56,7 +56,8 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     if (typeof b.text !== 'string' || !b.text) throw new UsageError('apply needs "text": the config YAML');
     const reason = str(b.reason);
     if (b.force === true && !reason.trim()) throw new UsageError('"force" needs a non-empty "reason"');
-    const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true });
+    if (b.canary !== undefined && typeof b.canary !== 'boolean') throw new UsageError('"canary" must be true or false');
+    const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false });
     return { status: r.applied ? 200 : 409, body: r };
   }
   if (post && path === '/api/v1/rollback') {

@@ -5,7 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseAddress } from '../core/address.js';
-import { EvenkeelError, ListenError, UsageError, VersionStateError } from '../errors.js';
+import { CanaryError, EvenkeelError, ListenError, UsageError, VersionStateError } from '../errors.js';
 import { apiRoute, type ApiHandlers } from './admin-api.js';
 import { bearerMatches } from './token.js';
 
@@ -72,7 +72,7 @@ async function route(req: IncomingMessage, res: ServerResponse, token: string, h
 // The one place an error becomes an HTTP status for the admin API.
 function sendError(res: ServerResponse, err: Error): void {
   if (res.headersSent) return void res.destroy();
-  if (err instanceof VersionStateError) return json(res, 409, { error: err.message, code: err.code });
+  if (err instanceof VersionStateError || err instanceof CanaryError) return json(res, 409, { error: err.message, code: err.code });
   if (err instanceof UsageError) return json(res, 400, { error: err.message, code: err.code });
   if (err instanceof EvenkeelError) return json(res, 500, { error: err.message, code: err.code });
   json(res, 500, { error: err.message });

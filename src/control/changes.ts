@@ -1,19 +1,29 @@
 /**
  * Change management over the config store: every change to what the data plane serves goes
  * through here (apply from the admin API, SIGHUP and POST /reload, manual rollback). An apply
- * is validated against the live version as `previous` (the EK4xx change rules); any error
- * finding refuses it unless forced with a reason, and a refusal is stored and journalled with
- * nothing else touched. Changes run one at a time.
+ * is validated against the live version as `previous` (the EK4xx change rules) and with the
+ * live traffic sample the data plane records; any error finding refuses it unless forced with
+ * a reason, and a refusal is stored and journalled with nothing else touched. Changes run one
+ * at a time.
  *
- * Known good (until the canary and bake window exist): the initial version, and a version
- * that passed the gate unforced once it is replaced by a newer one. `rollback` without `to`
- * goes to the last known-good version, which is therefore always older than the active one
- * unless nothing was ever replaced.
+ * The rollout (DESIGN.md, second line of defence): an accepted candidate becomes a `canary`
+ * version serving `canaryPercent` of requests beside the active one, with the guardrails of
+ * the version serving now (a change cannot switch off its own canary). The watch judges it
+ * and calls `promoteCanary` or `abortCanary`; an abort touches nothing else. `--no-canary`
+ * (only with force) and a candidate that listens elsewhere apply at once, and the event says so.
+ *
+ * Known good: the initial version, and a version that served unforced once it is replaced by
+ * a newer one. `rollback` without `to` goes to the last known-good version, which is therefore
+ * always older than the active one unless nothing was ever replaced; while a canary runs, it
+ * aborts the canary.
  */
 import { validateText, type Analysed, type ValidationReport } from '../analysis/index.js';
+import type { SampleRequest } from '../analysis/sample.js';
 import type { Finding } from '../config/findings.js';
 import type { Config } from '../config/schema.js';
-import { VersionStateError } from '../errors.js';
+import { CanaryError, UsageError, VersionStateError } from '../errors.js';
+import { sameListeners } from '../proxy/index.js';
+import type { CanaryVerdict, VerdictReason } from '../telemetry/monitors/index.js';
 import type { ConfigStore, ConfigVersion, StoreEvent } from './store/index.js';
 
 /** Serves a validated config as `version` (the instance swaps the data plane). */
@@ -27,6 +37,46 @@ export interface ApplyRequest {
   readonly author: string;
   readonly reason: string;
   readonly force?: boolean;
+  /** False: apply at once without a canary (only with `force`). */
+  readonly canary?: boolean;
+}
+
+/** How the change manager reaches the data plane for a rollout. */
+export interface Rollout {
+  /** Serves `config` as `version` to `fraction` of requests beside the active version. */
+  startCanary(config: Config, version: ConfigVersion, fraction: number): Promise<void>;
+  stopCanary(): Promise<void>;
+  /** The live traffic sample (empty until the instance has seen traffic). */
+  sample(): Promise<readonly SampleRequest[]>;
+}
+
+/** A live sample smaller than this is not used: the config's own sample or declared peaks judge instead. */
+export const MIN_LIVE_SAMPLE = 100;
+
+/** A canary in progress. */
+export interface RunningCanary {
+  readonly version: ConfigVersion;
+  readonly config: Config;
+  readonly analysed: Analysed;
+  /** The active version it would replace. */
+  readonly previous: number;
+  readonly forced: boolean;
+  readonly percent: number;
+  readonly durationMs: number;
+  readonly startedAt: number;
+  readonly applied: Record<string, unknown>;
+  /** The watch's latest judgement. */
+  verdict?: CanaryVerdict;
+}
+
+/** What status shows of a running canary. */
+export interface CanaryStatus {
+  version: number;
+  percent: number;
+  startedAt: string;
+  durationMs: number;
+  requests: number;
+  summary: string;
 }
 
 /** What an apply did. */
@@ -39,6 +89,10 @@ export interface ApplyOutcome {
   readonly active: number;
   readonly findings: readonly Finding[];
   readonly error?: string;
+  /** Present when the change went in as a canary: `active` is still the previous version. */
+  readonly canary?: { version: number; percent: number; durationMs: number; until: string };
+  /** Why no canary ran for an applied change (`--no-canary`, canaryPercent 0, listeners changed). */
+  readonly noCanary?: string;
 }
 
 /** A rollback request; `auto` marks one the monitors asked for (journalled as rollback.auto). */
@@ -63,6 +117,8 @@ export interface RollbackOutcome {
   readonly from: number;
   readonly to: number;
   readonly event: StoreEvent | undefined;
+  /** The canary version this rollback aborted, if one was running. */
+  readonly canaryAborted?: number;
 }
 
 /** The findings as journalled: validate's JSON fields, without the config-internal ones. */
@@ -74,14 +130,37 @@ function recordFindings(findings: readonly Finding[]): Record<string, unknown>[]
 export class ChangeManager {
   private queue: Promise<unknown> = Promise.resolve();
   private live: { version: ConfigVersion; analysed: Analysed };
+  private running: RunningCanary | undefined;
 
-  constructor(private readonly store: ConfigStore, private readonly file: string, active: { version: ConfigVersion; report: ValidationReport }, private readonly serve: ServeFn, private readonly context: EventContext = () => ({})) {
+  constructor(private readonly store: ConfigStore, private readonly file: string, active: { version: ConfigVersion; report: ValidationReport }, private readonly serve: ServeFn, private readonly context: EventContext = () => ({}), private readonly rollout?: Rollout, private readonly now: () => number = Date.now) {
     this.live = { version: active.version, analysed: analysed(active.report) };
   }
 
   /** The version serving now. */
   get active(): ConfigVersion {
     return this.live.version;
+  }
+
+  /** The canary in progress, if any. */
+  get canary(): RunningCanary | undefined {
+    return this.running;
+  }
+
+  /** The running canary as status shows it. */
+  canaryStatus(): CanaryStatus | null {
+    const c = this.running;
+    if (!c) return null;
+    return { version: c.version.id, percent: c.percent, startedAt: new Date(c.startedAt).toISOString(), durationMs: c.durationMs, requests: c.verdict?.canaryRequests ?? 0, summary: c.verdict?.summary ?? 'canary starting' };
+  }
+
+  /** Makes canary `version` the active version (the watch found nothing wrong). */
+  promoteCanary(version: number, verdict: CanaryVerdict): Promise<ApplyOutcome | undefined> {
+    return this.serial(() => this.doPromote(version, verdict));
+  }
+
+  /** Ends canary `version` with nothing else touched; `by` is evenkeel (a monitor) or a person. */
+  abortCanary(version: number, why: { by: string; summary: string; reasons?: readonly VerdictReason[]; requests?: number }): Promise<StoreEvent | undefined> {
+    return this.serial(() => this.doAbort(version, why));
   }
 
   /** Validates `req` against the live version and applies or refuses it. */
@@ -103,35 +182,115 @@ export class ChangeManager {
   private async doApply(req: ApplyRequest): Promise<ApplyOutcome> {
     const forced = req.force === true;
     if (forced && !req.reason.trim()) throw new VersionStateError('--force needs a reason: say why this change must go in despite its findings');
-    const report = validateText(req.text, req.file, { previous: this.live.analysed });
+    if (req.canary === false && !forced) throw new UsageError('--no-canary only with --force (and a --reason): skipping the canary is an override and is recorded as one');
+    if (this.running) throw new VersionStateError(`version ${this.running.version.id} is in canary until ${new Date(this.running.startedAt + this.running.durationMs).toISOString()}; wait for its verdict, or abort it with \`evenkeel rollback\``);
+    const live = await this.liveSample();
+    const report = validateText(req.text, req.file, { previous: this.live.analysed, sampleRequests: live });
     const who = { author: req.author, reason: req.reason, file: req.file };
+    const sample = live ? { source: 'live', requests: live.length } : { source: 'config' };
     if (!report.config || !report.model || (!report.valid && !forced)) {
       const { version } = await this.store.addVersion({ text: req.text, author: req.author, reason: req.reason, status: 'refused' }, {
         type: 'config.refused',
-        data: { ...who, against: this.live.version.id, findings: recordFindings(report.findings), ...this.context() },
+        data: { ...who, against: this.live.version.id, findings: recordFindings(report.findings), sample, ...this.context() },
       });
       return { applied: false, forced, version: version.id, active: this.live.version.id, findings: report.findings };
     }
     const previous = this.live.version;
+    const applied = { ...who, forced, previous: previous.id, findings: recordFindings(report.findings), prediction: report.prediction ?? null, sample };
+    const rollout = this.live.analysed.config.guardrails.rollout;
+    const noCanary = req.canary === false ? 'skipped with --no-canary'
+      : !this.rollout ? 'no rollout in this process'
+      : rollout.canaryPercent <= 0 || rollout.canaryDuration <= 0 ? 'guardrails.rollout.canaryPercent or canaryDuration is 0'
+      : !sameListeners(this.live.analysed.config, report.config) ? 'the change moves listeners, and a canary serves a slice of the same sockets'
+      : undefined;
+    if (noCanary === undefined) return this.startCanary(req.text, report, applied, { percent: rollout.canaryPercent, durationMs: rollout.canaryDuration });
     // The replaced version served until now without being forced in: it becomes known good.
     if (!(await this.wasForced(previous.id))) await this.store.markKnownGood(previous.id);
     const { version } = await this.store.addVersion({ text: req.text, author: req.author, reason: req.reason, status: 'active' }, {
       type: 'config.applied',
-      data: { ...who, forced, previous: previous.id, findings: recordFindings(report.findings), prediction: report.prediction ?? null, ...this.context() },
+      data: { ...applied, canary: noCanary, ...this.context() },
+    });
+    const out = await this.serveOrRestore(report, version, previous);
+    return { ...out, forced, noCanary };
+  }
+
+  /** Stores the candidate as a canary and serves it to its slice of requests. */
+  private async startCanary(text: string, report: ValidationReport, applied: Record<string, unknown> & { forced: boolean; previous: number; author: string; reason: string }, r: { percent: number; durationMs: number }): Promise<ApplyOutcome> {
+    const config = report.config!;
+    const { version } = await this.store.addVersion({ text, author: applied.author, reason: applied.reason, status: 'canary' }, {
+      type: 'canary.started',
+      data: { ...applied, percent: r.percent, durationMs: r.durationMs, ...this.context() },
     });
     try {
-      await this.serve(report.config, version);
+      await this.rollout!.startCanary(config, version, r.percent / 100);
     } catch (err) {
-      // The data plane could not take it (a port in use): put the previous version back.
+      const msg = (err as Error).message;
+      await this.store.setStatus(version.id, 'aborted', { type: 'canary.aborted', data: { version: version.id, by: 'evenkeel', summary: `the canary could not start: ${msg}`, reasons: [] } });
+      if (err instanceof CanaryError) throw new CanaryError(`version ${version.id} could not start as a canary: ${msg}; nothing changed`);
+      throw err;
+    }
+    const startedAt = this.now();
+    this.running = { version, config, analysed: analysed(report), previous: applied.previous, forced: applied.forced, percent: r.percent, durationMs: r.durationMs, startedAt, applied };
+    return { applied: true, forced: applied.forced, version: version.id, active: this.live.version.id, findings: report.findings, canary: { version: version.id, percent: r.percent, durationMs: r.durationMs, until: new Date(startedAt + r.durationMs).toISOString() } };
+  }
+
+  private async doPromote(id: number, verdict: CanaryVerdict): Promise<ApplyOutcome | undefined> {
+    const c = this.running;
+    if (!c || c.version.id !== id) return undefined;
+    this.running = undefined;
+    const previous = this.live.version;
+    if (!(await this.wasForced(previous.id))) await this.store.markKnownGood(previous.id);
+    const judged = { requests: verdict.canaryRequests, summary: verdict.summary };
+    await this.store.appendEvent({ type: 'canary.promoted', version: id, data: { version: id, ...judged, ...this.context() } });
+    const { version } = await this.store.activate(id, { event: { type: 'config.applied', version: id, data: { ...c.applied, canary: judged, ...this.context() } } });
+    const report: ValidationReport = { file: this.file, valid: true, findings: [], config: c.config, model: c.analysed.model };
+    return { ...(await this.serveOrRestore(report, version, previous)), forced: c.forced };
+  }
+
+  private async doAbort(id: number, why: { by: string; summary: string; reasons?: readonly VerdictReason[]; requests?: number }): Promise<StoreEvent | undefined> {
+    const c = this.running;
+    if (!c || c.version.id !== id) return undefined;
+    this.running = undefined;
+    // Stop the harm first; the journal follows.
+    await this.rollout!.stopCanary();
+    const { event } = await this.store.setStatus(id, 'aborted', {
+      type: 'canary.aborted',
+      data: { version: id, active: this.live.version.id, by: why.by, summary: why.summary, reasons: why.reasons ?? [], requests: why.requests ?? c.verdict?.canaryRequests ?? 0, ...this.context() },
+    });
+    return event;
+  }
+
+  /** Serves `version`; when the data plane cannot take it (a port in use), puts `previous` back. */
+  private async serveOrRestore(report: ValidationReport, version: ConfigVersion, previous: ConfigVersion): Promise<Omit<ApplyOutcome, 'forced'>> {
+    try {
+      await this.serve(report.config!, version);
+    } catch (err) {
       const msg = (err as Error).message;
       await this.store.activate(previous.id, { previousStatus: 'rolled-back', event: { type: 'rollback.auto', data: { from: version.id, reason: `the data plane could not apply version ${version.id}: ${msg}` } } });
-      return { applied: false, forced, version: version.id, active: previous.id, findings: report.findings, error: msg };
+      return { applied: false, version: version.id, active: previous.id, findings: report.findings, error: msg };
     }
     this.live = { version, analysed: analysed(report) };
-    return { applied: true, forced, version: version.id, active: version.id, findings: report.findings };
+    return { applied: true, version: version.id, active: version.id, findings: report.findings };
+  }
+
+  /** The live traffic sample when it is large enough to judge with. */
+  private async liveSample(): Promise<readonly SampleRequest[] | undefined> {
+    const s = await this.rollout?.sample();
+    return s && s.length >= MIN_LIVE_SAMPLE ? s : undefined;
   }
 
   private async doRollback(opts: RollbackRequest): Promise<RollbackOutcome> {
+    const c = this.running;
+    if (c) {
+      // A rollback during a canary aborts it: the candidate never served everyone.
+      const event = await this.doAbort(c.version.id, { by: opts.author, summary: `aborted by ${opts.author}: ${opts.reason}` });
+      if (opts.to === undefined || opts.to === this.live.version.id) return { from: this.live.version.id, to: this.live.version.id, event, canaryAborted: c.version.id };
+      return { ...(await this.rollbackActive(opts)), canaryAborted: c.version.id };
+    }
+    return this.rollbackActive(opts);
+  }
+
+  private async rollbackActive(opts: RollbackRequest): Promise<RollbackOutcome> {
     const from = this.live.version;
     if (opts.auto && from.id !== opts.auto.expectFrom) throw new VersionStateError(`version ${opts.auto.expectFrom} is no longer active (version ${from.id} is)`);
     const target = opts.to !== undefined ? await this.store.get(opts.to) : await this.store.lastKnownGood();

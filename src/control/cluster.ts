@@ -9,7 +9,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
-import type { BoundListener, VersionInfo } from '../proxy/index.js';
+import { CanaryError } from '../errors.js';
+import type { BoundListener, SampledRequest, VersionInfo } from '../proxy/index.js';
 import type { BackendSnapshot } from '../telemetry/index.js';
 import type { ObservedBackend, Plane } from './plane.js';
 import { observedFromMetrics } from './status.js';
@@ -26,6 +27,7 @@ export class ClusterPlane implements Plane {
   private readonly verdicts = new Map<string, boolean>();
   private readonly aggregator = new AggregatorRegistry();
   private current: { config: Config; info: VersionInfo } | undefined;
+  private canary: { config: Config; info: VersionInfo; fraction: number } | undefined;
   private stopping = false;
 
   constructor(private readonly count: number) {
@@ -67,26 +69,61 @@ export class ClusterPlane implements Plane {
     });
   }
 
-  private applyTo(w: Worker, config: Config, info: VersionInfo): Promise<{ name: string; port: number }[]> {
+  /** Sends `msg` to `w` and resolves with its first reply of type `reply`. */
+  private ask<R extends FromWorker['type']>(w: Worker, msg: ToWorker, reply: R): Promise<Extract<FromWorker, { type: R }>> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('a worker did not apply the config in time')), APPLY_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        w.off('message', onMessage);
+        reject(new Error(`a worker did not answer "${msg.type}" in time`));
+      }, APPLY_TIMEOUT_MS);
       const onMessage = (m: FromWorker) => {
-        if (m?.type !== 'applied') return;
+        if (m?.type !== reply) return;
         clearTimeout(timer);
         w.off('message', onMessage);
-        if (m.ok) resolve(m.bound);
-        else reject(new Error(m.error));
+        resolve(m as Extract<FromWorker, { type: R }>);
       };
       w.on('message', onMessage);
-      w.send({ type: 'config', config, info } satisfies ToWorker);
+      w.send(msg);
     });
   }
 
+  private async applyTo(w: Worker, config: Config, info: VersionInfo): Promise<{ name: string; port: number }[]> {
+    const m = await this.ask(w, { type: 'config', config, info }, 'applied');
+    if (!m.ok) throw new Error(m.error);
+    if (this.canary) await this.ask(w, { type: 'canary', ...this.canary }, 'canary');
+    return m.bound;
+  }
+
   async apply(config: Config, info: VersionInfo): Promise<BoundListener[]> {
+    this.canary = undefined;
     const results = await Promise.all([...this.workers].map((w) => this.applyTo(w, config, info)));
     this.current = { config, info };
     const ports = new Map((results[0] ?? []).map((b) => [b.name, b.port]));
     return config.listeners.map((l) => ({ name: l.name, protocol: l.protocol, address: l.address, port: ports.get(l.name) ?? 0 }));
+  }
+
+  async startCanary(config: Config, info: VersionInfo, fraction: number): Promise<void> {
+    const replies = await Promise.all([...this.workers].map((w) => this.ask(w, { type: 'canary', config, info, fraction }, 'canary')));
+    const failed = replies.find((r) => !r.ok);
+    if (failed) {
+      await this.stopCanary();
+      throw new CanaryError(failed.error ?? 'a worker could not start the canary');
+    }
+    this.canary = { config, info, fraction };
+  }
+
+  async stopCanary(): Promise<void> {
+    this.canary = undefined;
+    await Promise.all([...this.workers].map((w) => this.ask(w, { type: 'canary-stop' }, 'canary')));
+  }
+
+  canaryBackends(): BackendSnapshot[] {
+    return this.canary ? backendsOf(this.canary.config, this.verdicts) : [];
+  }
+
+  async sample(): Promise<SampledRequest[]> {
+    const replies = await Promise.all([...this.workers].map((w) => this.ask(w, { type: 'sample' }, 'sample').catch(() => ({ requests: [] }))));
+    return replies.flatMap((r) => r.requests);
   }
 
   setHealth(key: string, up: boolean): void {
@@ -99,16 +136,7 @@ export class ClusterPlane implements Plane {
   }
 
   backends(): BackendSnapshot[] {
-    const cfg = this.current?.config;
-    if (!cfg) return [];
-    const out: BackendSnapshot[] = [];
-    for (const [pool, p] of Object.entries(cfg.pools)) {
-      // Active-check verdicts only: passive ejections live in each worker (see /metrics for those).
-      const up = p.backends.map((b) => this.verdicts.get(addressKey(b.address)) ?? true);
-      const total = p.backends.reduce((sum, b, i) => sum + (up[i] ? b.weight : 0), 0);
-      p.backends.forEach((b, i) => out.push({ pool, backend: b.name ?? b.address, up: up[i], expectedShare: total > 0 && up[i] ? b.weight / total : 0, capacity: b.capacity ?? p.capacity }));
-    }
-    return out;
+    return this.current ? backendsOf(this.current.config, this.verdicts) : [];
   }
 
   async observed(): Promise<ObservedBackend[]> {
@@ -132,4 +160,15 @@ export class ClusterPlane implements Plane {
   async close(): Promise<void> {
     if (this.workers.size > 0) await this.drain(1000);
   }
+}
+
+/** Backends of `config` with the active-check verdicts (passive ejections live in each worker: see /metrics). */
+function backendsOf(config: Config, verdicts: ReadonlyMap<string, boolean>): BackendSnapshot[] {
+  const out: BackendSnapshot[] = [];
+  for (const [pool, p] of Object.entries(config.pools)) {
+    const up = p.backends.map((b) => verdicts.get(addressKey(b.address)) ?? true);
+    const total = p.backends.reduce((sum, b, i) => sum + (up[i] ? b.weight : 0), 0);
+    p.backends.forEach((b, i) => out.push({ pool, backend: b.name ?? b.address, up: up[i], expectedShare: total > 0 && up[i] ? b.weight / total : 0, capacity: b.capacity ?? p.capacity }));
+  }
+  return out;
 }

@@ -4,7 +4,9 @@
  * feed subscribes to like the metrics do. With node:cluster workers the counters live in the
  * workers and the primary sees them only through the aggregated metrics, so the feed polls
  * `evenkeel_requests_total` and records each series' increase (latency unknown there: the
- * latency monitor only judges single-process serve).
+ * latency monitor only judges single-process serve). Requests a config canary served carry its
+ * mark (the `canary` flag of their metric key, `evenkeel_canary_requests_total` across workers),
+ * so the monitors of the active version and the canary's judgement each see their own slice.
  *
  * The feed also keeps cumulative counters (requests and 5xx, per route and pool) that the
  * journal carries on its events, so a report can state the failed requests of an incident.
@@ -12,8 +14,8 @@
 import { performance } from 'node:perf_hooks';
 import { requestChannel, type RequestRecord } from '../telemetry/index.js';
 
-/** Counts one response (the monitors' `record`). */
-export type ResponseSink = (pool: string, backend: string | null, status: number, latencyMs: number, now: number) => void;
+/** Counts one response; `canary` marks the config canary's slice. */
+export type ResponseSink = (pool: string, backend: string | null, status: number, latencyMs: number, now: number, canary: boolean) => void;
 
 /** Requests and failures (status >= 500) since the instance started. */
 export interface TrafficCounters {
@@ -23,6 +25,9 @@ export interface TrafficCounters {
   pools: Record<string, { requests: number; failed: number }>;
 }
 
+const ALL_SERIES = 'evenkeel_requests_total';
+const CANARY_SERIES = 'evenkeel_canary_requests_total';
+
 /** At most this many responses are replayed per series and poll (a long stall must not spin the primary). */
 const MAX_REPLAY = 20_000;
 
@@ -30,11 +35,12 @@ const MAX_REPLAY = 20_000;
 export class TrafficFeed {
   private readonly totals: TrafficCounters = { requests: 0, failed: 0, routes: {}, pools: {} };
   private readonly last = new Map<string, number>();
+  private polled = false;
   private readonly onRequest = (m: unknown) => {
     const r = m as RequestRecord;
     const k = r.key;
     this.count(k.route, k.pool, r.status, 1);
-    this.sink(k.pool, k.backend === '' ? null : k.backend, r.status, performance.now() - r.start, this.now());
+    this.sink(k.pool, k.backend === '' ? null : k.backend, r.status, performance.now() - r.start, this.now(), k.canary);
   };
 
   /**
@@ -50,25 +56,46 @@ export class TrafficFeed {
     if (!this.metrics) return;
     const text = await this.metrics();
     const now = this.now();
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('evenkeel_requests_total{')) continue;
-      const close = line.lastIndexOf('}');
-      const labels = parseLabels(line.slice('evenkeel_requests_total{'.length, close));
-      const value = Number(line.slice(close + 1).trim());
-      if (!Number.isFinite(value)) continue;
-      const id = line.slice(0, close);
-      const before = this.last.get(id);
-      this.last.set(id, value);
-      // The first sight of a series is a baseline, not a burst; a smaller value is a restarted worker.
-      if (before === undefined) continue;
-      const delta = value >= before ? value - before : value;
-      if (delta <= 0) continue;
+    // The canary's requests are counted in both series: what is left of the total is the active slice's.
+    const canary = this.increases(text, CANARY_SERIES);
+    const all = this.increases(text, ALL_SERIES);
+    this.polled = true;
+    for (const [id, [labels, delta]] of all) {
+      const c = canary.get(id)?.[1] ?? 0;
       const status = Number(labels.code);
       const pool = labels.pool ?? '';
       this.count(labels.route ?? '', pool, status, delta);
-      const n = Math.min(delta, MAX_REPLAY);
-      for (let i = 0; i < n; i++) this.sink(pool, labels.backend ? labels.backend : null, status, 0, now);
+      this.replay(pool, labels.backend, status, delta - c, now, false);
+      this.replay(pool, labels.backend, status, Math.min(c, delta), now, true);
     }
+  }
+
+  /** Each series' increase since the last poll, by label set. */
+  private increases(text: string, name: string): Map<string, [Record<string, string>, number]> {
+    const out = new Map<string, [Record<string, string>, number]>();
+    const prefix = `${name}{`;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(prefix)) continue;
+      const close = line.lastIndexOf('}');
+      const labels = parseLabels(line.slice(prefix.length, close));
+      const value = Number(line.slice(close + 1).trim());
+      if (!Number.isFinite(value)) continue;
+      const id = seriesId(labels);
+      // A series that appears after the first poll started from zero since the poll before
+      // (a canary's, a new backend's); on the first poll everything is a baseline, not a burst.
+      const before = this.last.get(`${name}|${id}`) ?? (this.polled ? 0 : undefined);
+      this.last.set(`${name}|${id}`, value);
+      // A smaller value is a restarted worker.
+      if (before === undefined) continue;
+      const delta = value >= before ? value - before : value;
+      if (delta > 0) out.set(id, [labels, delta]);
+    }
+    return out;
+  }
+
+  private replay(pool: string, backend: string | undefined, status: number, n: number, now: number, canary: boolean): void {
+    const times = Math.min(n, MAX_REPLAY);
+    for (let i = 0; i < times; i++) this.sink(pool, backend ? backend : null, status, 0, now, canary);
   }
 
   /** A copy of the cumulative counters (journalled on events). */
@@ -92,6 +119,10 @@ export class TrafficFeed {
     p.requests += n;
     p.failed += failed;
   }
+}
+
+function seriesId(l: Record<string, string>): string {
+  return `${l.listener}\0${l.route}\0${l.pool}\0${l.backend}\0${l.code}`;
 }
 
 /** `a="x",b="y"` → { a: 'x', b: 'y' } (Prometheus label escaping undone). */

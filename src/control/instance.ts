@@ -17,7 +17,7 @@ import { ActiveHealthChecker } from '../health/index.js';
 import type { BoundListener, VersionInfo } from '../proxy/index.js';
 import { startLogging } from '../telemetry/index.js';
 import { startAdmin, type AdminServer } from './admin.js';
-import { ChangeManager, type ApplyOutcome } from './changes.js';
+import { ChangeManager, type ApplyOutcome, type Rollout } from './changes.js';
 import { ClusterPlane } from './cluster.js';
 import { LocalPlane, type Plane } from './plane.js';
 import { buildStatus } from './status.js';
@@ -45,6 +45,8 @@ export interface ReloadResult {
   readonly version: number;
   readonly findings: readonly Finding[];
   readonly error?: string;
+  /** Present when the change went in as a canary (`version` is still the previous one). */
+  readonly canary?: ApplyOutcome['canary'];
 }
 
 /** What serve started from. */
@@ -115,7 +117,12 @@ export class Instance {
         log: (m) => process.stderr.write(`evenkeel: ${m}\n`),
       });
       await inst.serveVersion(report.config as Config, boot.version);
-      inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version), () => ({ counters: inst.watch?.counters() }));
+      const rollout: Rollout = {
+        startCanary: (config, version, fraction) => inst.plane.startCanary(config, versionInfo(version), fraction),
+        stopCanary: () => inst.plane.stopCanary(),
+        sample: () => inst.plane.sample(),
+      };
+      inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version), () => ({ counters: inst.watch?.counters() }), rollout);
       inst.admin = await startAdmin(options.config.admin.address, inst.token.token, {
         metrics: async () => `${await inst.plane.metricsText()}${inst.watch?.metricsText() ?? ''}`,
         status: () => inst.status(),
@@ -137,6 +144,9 @@ export class Instance {
     const file = this.options.file;
     const text = readText(file);
     const active = await this.store.active();
+    // A canary the last run left behind never finished its judgement: it did not go in.
+    const orphan = await this.store.canary();
+    if (orphan) await this.store.setStatus(orphan.id, 'aborted', { type: 'canary.aborted', data: { version: orphan.id, by: 'evenkeel', summary: `evenkeel restarted while version ${orphan.id} was in canary; it was not promoted`, reasons: [] } });
     if (active) {
       const report = validateText(active.text, file);
       if (!report.config) throw new ConfigRefusedError(`the store's active version ${active.id} no longer loads: ${report.findings.find((f) => f.severity === 'error')?.message ?? 'unknown error'}`, report.findings);
@@ -154,7 +164,7 @@ export class Instance {
 
   /** Swaps the data plane to `config` as `version` (the change manager's only way in). */
   private async serveVersion(config: Config, version: ConfigVersion): Promise<void> {
-    const info: VersionInfo = { version: version.id, hash: shortHash(version.hash), source: `store version ${version.id}` };
+    const info = versionInfo(version);
     this.listeners = await this.plane.apply(config, info);
     this.config = config;
     this.info = info;
@@ -170,7 +180,7 @@ export class Instance {
       return { applied: false, version: this.info.version, findings: [], error: (err as Error).message };
     }
     const r: ApplyOutcome = await this.changes.apply({ text, file: this.options.file, author, reason: `reload of ${this.options.file}` });
-    return { applied: r.applied, version: r.active, findings: r.findings, error: r.error };
+    return { applied: r.applied, version: r.active, findings: r.findings, error: r.error, canary: r.canary };
   }
 
   /** What the admin API's status endpoint shows. */
@@ -181,6 +191,7 @@ export class Instance {
       hash: this.info.hash,
       source: this.info.source,
       active: this.changes ? summary(this.changes.active) : undefined,
+      canary: this.changes?.canaryStatus() ?? null,
       lastKnownGood: lkg?.id ?? null,
       workers: this.workers,
       listeners: this.listeners,
@@ -200,6 +211,10 @@ export class Instance {
     await this.store?.close();
     this.stopLogging();
   }
+}
+
+function versionInfo(version: ConfigVersion): VersionInfo {
+  return { version: version.id, hash: shortHash(version.hash), source: `store version ${version.id}` };
 }
 
 function summary(v: ConfigVersion) {

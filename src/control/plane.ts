@@ -4,7 +4,7 @@
  * verdicts from the primary's checker, and drain on shutdown.
  */
 import type { Config } from '../config/schema.js';
-import { DataPlane, type BoundListener, type VersionInfo } from '../proxy/index.js';
+import { DataPlane, TrafficRecorder, type BoundListener, type SampledRequest, type VersionInfo } from '../proxy/index.js';
 import { configChannel, Metrics, type BackendSnapshot } from '../telemetry/index.js';
 
 /** One backend's observed traffic. */
@@ -18,6 +18,14 @@ export interface ObservedBackend {
 /** What the instance needs from a data plane, wherever it runs. */
 export interface Plane {
   apply(config: Config, info: VersionInfo): Promise<BoundListener[]>;
+  /** Serves `config` to `fraction` of requests beside the active version (throws CanaryError when it cannot). */
+  startCanary(config: Config, info: VersionInfo, fraction: number): Promise<void>;
+  /** Ends the canary (nothing to do when none runs). */
+  stopCanary(): Promise<void>;
+  /** The canary version's backends (expected shares under the candidate), empty when none runs. */
+  canaryBackends(): BackendSnapshot[];
+  /** The live traffic sample (bounded, sampled, secrets digested), oldest first. */
+  sample(): Promise<SampledRequest[]>;
   setHealth(key: string, up: boolean): void;
   metricsText(): Promise<string>;
   backends(): BackendSnapshot[];
@@ -31,6 +39,7 @@ export interface Plane {
 export class LocalPlane implements Plane {
   readonly dataplane = new DataPlane();
   readonly metrics = new Metrics();
+  readonly recorder = new TrafficRecorder();
 
   constructor() {
     this.metrics.setStateProvider(() => this.dataplane.backends());
@@ -40,6 +49,22 @@ export class LocalPlane implements Plane {
     await this.dataplane.apply(config, info);
     if (configChannel.hasSubscribers) configChannel.publish({ ...info, applied: true });
     return this.dataplane.bound();
+  }
+
+  async startCanary(config: Config, info: VersionInfo, fraction: number): Promise<void> {
+    this.dataplane.startCanary(config, info, fraction);
+  }
+
+  async stopCanary(): Promise<void> {
+    this.dataplane.stopCanary();
+  }
+
+  canaryBackends(): BackendSnapshot[] {
+    return this.dataplane.backends('canary');
+  }
+
+  async sample(): Promise<SampledRequest[]> {
+    return this.recorder.requests();
   }
 
   setHealth(key: string, up: boolean): void {
@@ -64,6 +89,7 @@ export class LocalPlane implements Plane {
 
   async close(): Promise<void> {
     this.metrics.close();
+    this.recorder.close();
     await this.dataplane.close(0);
   }
 }

@@ -10,10 +10,15 @@
  *   `guardrails.rollback.auto` on, a rollback to the last known-good version through the
  *   change manager (journalled as `rollback.auto`); outside the bake window, an alert only.
  *
+ * While a config canary runs, the responses it served feed monitors of their own, and every
+ * tick judges that slice against the active one (telemetry/monitors/canary.ts): an `abort`
+ * ends the canary with nothing else touched (and notifies the webhooks), a `promote` makes
+ * the candidate the active version, whose bake window then starts.
+ *
  * The clock is injected (tests), and a tick never overlaps the one before it.
  */
 import type { Config } from '../config/schema.js';
-import { Monitors, thresholdsFromConfig, type AlertTransition, type MonitorThresholds } from '../telemetry/monitors/index.js';
+import { judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type MonitorThresholds } from '../telemetry/monitors/index.js';
 import { noticeFrom, WebhookNotifier } from './alerts/index.js';
 import type { ChangeManager } from './changes.js';
 import { TrafficFeed } from './feed.js';
@@ -62,6 +67,8 @@ interface Decision {
 /** Runs the monitors against live traffic and acts on what they find. */
 export class AlertWatch {
   private monitors: Monitors;
+  /** The running canary's slice, and the version it belongs to. */
+  private canary: { version: number; monitors: Monitors } | undefined;
   private thresholds: MonitorThresholds;
   private notifier: WebhookNotifier;
   private hooks: string;
@@ -78,7 +85,7 @@ export class AlertWatch {
     this.monitors = new Monitors(this.thresholds);
     this.hooks = JSON.stringify(config.alerts.webhooks);
     this.notifier = this.newNotifier(config);
-    const sink = (pool: string, backend: string | null, status: number, ms: number, now: number) => this.monitors.record(pool, backend, status, ms, now);
+    const sink = (pool: string, backend: string | null, status: number, ms: number, now: number, canary: boolean) => (canary ? this.canary?.monitors : this.monitors)?.record(pool, backend, status, ms, now);
     this.feed = new TrafficFeed(sink, this.now, deps.cluster ? () => deps.plane.metricsText() : undefined);
   }
 
@@ -132,6 +139,42 @@ export class AlertWatch {
     this.sync(config);
     this.monitors.setTargets(this.deps.plane.backends());
     for (const t of this.monitors.evaluate(this.now())) await this.handle(t, config);
+    await this.judgeCanary();
+  }
+
+  /** Judges a running canary's slice against the active one; aborts or promotes it when the verdict is in. */
+  private async judgeCanary(): Promise<void> {
+    const changes = this.deps.changes();
+    const c = changes.canary;
+    if (!c) {
+      this.canary = undefined;
+      return;
+    }
+    if (this.canary?.version !== c.version.id) {
+      // Fresh counts for each canary (the first tick loses at most one interval of its responses).
+      this.canary = { version: c.version.id, monitors: new Monitors(this.thresholds) };
+      return;
+    }
+    const now = this.now();
+    const targets = this.deps.plane.canaryBackends();
+    this.canary.monitors.setTargets(targets);
+    const verdict = judgeCanary({ canary: this.canary.monitors.snapshot(now), active: this.monitors.snapshot(now), canaryTargets: targets, thresholds: this.thresholds, elapsedMs: now - c.startedAt, durationMs: c.durationMs });
+    c.verdict = verdict;
+    if (verdict.decision === 'promote') {
+      await changes.promoteCanary(c.version.id, verdict);
+      this.deps.log?.(`canary v${c.version.id} promoted: ${verdict.summary}`);
+    } else if (verdict.decision === 'abort') {
+      const active = changes.active;
+      await changes.abortCanary(c.version.id, { by: 'evenkeel', summary: verdict.summary, reasons: verdict.reasons, requests: verdict.canaryRequests });
+      const action = `aborted canary v${c.version.id}; still serving v${active.id}`;
+      this.deps.log?.(`canary v${c.version.id} aborted: ${verdict.summary}`);
+      const previous = await this.deps.store.get(c.previous);
+      const diff = previous ? summarizeDiff(previous.text, c.version.text) : undefined;
+      for (const r of verdict.reasons) {
+        const t: AlertTransition = { kind: 'fire', id: `canary:${c.version.id}:${r.monitor}:${r.pool}:${r.backend ?? ''}`, monitor: r.monitor, pool: r.pool, backend: r.backend, time: now, firedAt: now, value: r.value, threshold: r.threshold, figures: { value: r.value, threshold: r.threshold }, shares: {}, summary: r.summary };
+        this.notifier.notify(noticeFrom(t, { version: c.version.id, hash: c.version.hash.slice(0, 12), diff, action, instance: this.deps.instance }));
+      }
+    }
   }
 
   /** New thresholds start fresh monitors; new webhooks a new notifier. */

@@ -5,13 +5,16 @@
  */
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
-import type { VersionInfo } from '../proxy/index.js';
+import type { SampledRequest, VersionInfo } from '../proxy/index.js';
 import { startLogging } from '../telemetry/index.js';
 import { LocalPlane } from './plane.js';
 
 /** Messages from the primary. */
 export type ToWorker =
   | { type: 'config'; config: Config; info: VersionInfo }
+  | { type: 'canary'; config: Config; info: VersionInfo; fraction: number }
+  | { type: 'canary-stop' }
+  | { type: 'sample' }
   | { type: 'health'; key: string; up: boolean }
   | { type: 'drain'; deadlineMs: number };
 
@@ -19,7 +22,9 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'applied'; ok: true; bound: { name: string; port: number }[] }
-  | { type: 'applied'; ok: false; error: string };
+  | { type: 'applied'; ok: false; error: string }
+  | { type: 'canary'; ok: boolean; error?: string }
+  | { type: 'sample'; requests: SampledRequest[] };
 
 /** Runs this process as a data-plane worker until the primary tells it to drain. */
 export function runWorker(log = true): void {
@@ -39,6 +44,15 @@ export function runWorker(log = true): void {
         (bound) => send({ type: 'applied', ok: true, bound: bound.map((b) => ({ name: b.name, port: b.port })) }),
         (err: Error) => send({ type: 'applied', ok: false, error: err.message }),
       );
+    } else if (m.type === 'canary') {
+      plane.startCanary(m.config, m.info, m.fraction).then(
+        () => send({ type: 'canary', ok: true }),
+        (err: Error) => send({ type: 'canary', ok: false, error: err.message }),
+      );
+    } else if (m.type === 'canary-stop') {
+      void plane.stopCanary().then(() => send({ type: 'canary', ok: true }));
+    } else if (m.type === 'sample') {
+      void plane.sample().then((requests) => send({ type: 'sample', requests }));
     } else if (m.type === 'health') {
       plane.setHealth(m.key, m.up);
     } else if (m.type === 'drain') {

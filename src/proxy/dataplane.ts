@@ -5,6 +5,7 @@
  */
 import { parseAddress, addressKey } from '../core/address.js';
 import type { Config, Listener } from '../config/schema.js';
+import { CanaryError } from '../errors.js';
 import { endpointChannel } from '../telemetry/channels.js';
 import type { BackendSnapshot } from '../telemetry/state.js';
 import { EndpointRegistry, type EndpointState } from '../upstream/index.js';
@@ -26,6 +27,8 @@ type AnyListener = HttpListener | TcpListener;
 export class DataPlane {
   readonly registry: EndpointRegistry;
   private snap: Snapshot | undefined;
+  /** The config canary serving beside `snap`, if one runs. */
+  private canarySnap: Snapshot | undefined;
   /** Listeners by `protocol|address`, so a renamed listener on the same address keeps its socket. */
   private readonly listeners = new Map<string, { config: Listener; l: AnyListener }>();
 
@@ -70,9 +73,40 @@ export class DataPlane {
     this.listeners.clear();
     for (const [id, v] of next) this.listeners.set(id, v);
     const previous = this.snap;
+    const canary = this.canarySnap;
     this.snap = snap;
+    // A new active version ends any canary (a promotion applies the candidate itself).
+    this.canarySnap = undefined;
+    for (const { l } of this.listeners.values()) l.canary = undefined;
     previous?.dispose();
+    canary?.dispose();
     this.registry.retainOnly(snap.endpointKeys());
+  }
+
+  /**
+   * Serves `config` to `fraction` of requests (HTTP) and connections (TCP) beside the active
+   * version. The candidate must listen where the active version does: a canary cannot bind new
+   * sockets for a slice of traffic, so a listener change throws CanaryError (apply it without one).
+   */
+  startCanary(config: Config, info: VersionInfo, fraction: number): void {
+    const active = this.snap;
+    if (!active) throw new CanaryError('nothing is served yet');
+    if (!sameListeners(config, active.config)) throw new CanaryError('its listeners differ from the active version\'s (a canary serves a slice of the same sockets)');
+    this.stopCanary();
+    const snap = new Snapshot(config, info, this.registry, true);
+    this.canarySnap = snap;
+    const slice = { snap, fraction: Math.min(1, Math.max(0, fraction)) };
+    for (const { l } of this.listeners.values()) l.canary = slice;
+  }
+
+  /** Ends the canary: every request is served by the active version again. */
+  stopCanary(): void {
+    const snap = this.canarySnap;
+    if (!snap) return;
+    for (const { l } of this.listeners.values()) l.canary = undefined;
+    this.canarySnap = undefined;
+    snap.dispose();
+    if (this.snap) this.registry.retainOnly(this.snap.endpointKeys());
   }
 
   /** Every listener and its bound port. */
@@ -85,9 +119,9 @@ export class DataPlane {
     this.registry.setActive(key, up);
   }
 
-  /** Backend state for metrics and the admin API. */
-  backends(): BackendSnapshot[] {
-    const snap = this.snap;
+  /** Backend state for metrics and the admin API (the active version's, or the canary's). */
+  backends(which: 'active' | 'canary' = 'active'): BackendSnapshot[] {
+    const snap = which === 'canary' ? this.canarySnap : this.snap;
     if (!snap) return [];
     const out: BackendSnapshot[] = [];
     for (const pool of snap.pools.values()) {
@@ -116,8 +150,15 @@ export class DataPlane {
     await this.drain(deadlineMs);
     this.listeners.clear();
     this.snap?.dispose();
+    this.canarySnap?.dispose();
     await this.registry.close(true);
   }
+}
+
+/** True when both configs listen on the same protocols and addresses (what a canary needs). */
+export function sameListeners(a: Config, b: Config): boolean {
+  const ids = (c: Config) => c.listeners.map((l) => `${l.protocol}|${addressKey(l.address)}`).sort().join(',');
+  return ids(a) === ids(b);
 }
 
 function portOf(l: TcpListener): number {

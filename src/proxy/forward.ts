@@ -13,10 +13,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { recordFailure, recordSuccess } from '../health/index.js';
-import { requestChannel, upstreamErrorChannel } from '../telemetry/channels.js';
+import { requestChannel, sampleChannel, upstreamErrorChannel } from '../telemetry/channels.js';
 import { Exchange, type ForwardContext } from './exchange.js';
 import { downstreamResponseHeaders, replaceHost, upstreamRequestHeaders } from './headers.js';
 import { BodyLimiter } from './limits.js';
+import { sampling } from './sample.js';
 import type { Snapshot } from './snapshot.js';
 import { classify, sendStatus, statusFor, type FailureKind } from './status.js';
 
@@ -65,6 +66,7 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
     ex.body = req;
   }
 
+  if (sampleChannel.hasSubscribers && Math.random() < sampling.rate) sampleChannel.publish(ex);
   const route = snap.tables.get(ctx.name)?.match(ex);
   if (route === undefined) return reply(ex, 404, ex.body !== null);
   const rr = snap.routes.get(route)!;

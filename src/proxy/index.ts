@@ -2,3 +2,4 @@
 export * from './dataplane.js';
 export type { VersionInfo } from './snapshot.js';
 export { statusFor, classify } from './status.js';
+export { TrafficRecorder, type SampledRequest } from './sample.js';

@@ -11,7 +11,7 @@ import type { Listener } from '../config/schema.js';
 import { connectionChannel } from '../telemetry/channels.js';
 import type { ForwardContext } from './exchange.js';
 import { abortInFlight, forward } from './forward.js';
-import type { Snapshot } from './snapshot.js';
+import { pickSnapshot, type CanarySlice, type Serving, type Snapshot } from './snapshot.js';
 import { rawStatus } from './status.js';
 import { tunnelUpgrade } from './websocket.js';
 import { listenOn, trackSocket, waitForDrain, type SocketSet } from './sockets.js';
@@ -20,7 +20,7 @@ import { listenOn, trackSocket, waitForDrain, type SocketSet } from './sockets.j
 const CONNECTIONS_CHECK_MS = 250;
 
 /** One HTTP listener. */
-export class HttpListener implements ForwardContext {
+export class HttpListener implements ForwardContext, Serving {
   readonly server: http.Server;
   name: string;
   maxHeaderCount: number;
@@ -28,6 +28,7 @@ export class HttpListener implements ForwardContext {
   draining = false;
   inflight = 0;
   snap: Snapshot;
+  canary: CanarySlice | undefined = undefined;
   readonly sockets: SocketSet = { open: new Set(), upgraded: new Set() };
 
   constructor(config: Listener, snap: Snapshot) {
@@ -48,8 +49,8 @@ export class HttpListener implements ForwardContext {
     });
     // One past the limit, so forward() can tell "exactly the limit" from "more" (Node drops the rest silently).
     this.server.maxHeadersCount = l.maxHeaderCount + 1;
-    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => forward(this, this.snap, req, res));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => tunnelUpgrade(this, this.snap, req, socket, head));
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => forward(this, pickSnapshot(this), req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => tunnelUpgrade(this, pickSnapshot(this), req, socket, head));
     this.server.on('clientError', onClientError);
     this.server.on('connection', (socket: Socket) => {
       trackSocket(this.sockets, socket, this.name, connectionChannel);

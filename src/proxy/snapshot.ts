@@ -26,6 +26,24 @@ export interface VersionInfo {
   readonly source: string;
 }
 
+/** A config canary: the candidate's snapshot and the fraction of requests it serves. */
+export interface CanarySlice {
+  readonly snap: Snapshot;
+  readonly fraction: number;
+}
+
+/** What a listener serves: the active snapshot, and a canary beside it while one runs. */
+export interface Serving {
+  snap: Snapshot;
+  canary: CanarySlice | undefined;
+}
+
+/** The snapshot one request (or connection) is served by: the canary's for `fraction` of them. */
+export function pickSnapshot(s: Serving): Snapshot {
+  const c = s.canary;
+  return c !== undefined && Math.random() < c.fraction ? c.snap : s.snap;
+}
+
 /** A compiled config version. */
 export class Snapshot {
   readonly pools = new Map<string, PoolRuntime>();
@@ -36,20 +54,21 @@ export class Snapshot {
   /** Listeners whose routing needs request headers (header match or a header/cookie hash key). */
   readonly needsHeaders = new Set<string>();
 
-  constructor(readonly config: Config, readonly info: VersionInfo, readonly registry: EndpointRegistry) {
+  /** `canary`: this version serves a config canary's slice; its metric keys say so. */
+  constructor(readonly config: Config, readonly info: VersionInfo, readonly registry: EndpointRegistry, readonly canary = false) {
     registry.beginConfig();
     for (const [name, pool] of Object.entries(config.pools)) this.pools.set(name, new PoolRuntime(name, pool, registry));
     for (const l of config.listeners) {
       const table = compileRouteTable(l);
       this.tables.set(l.name, table);
-      this.unrouted.set(l.name, metricKey(l.name, '', '', ''));
+      this.unrouted.set(l.name, metricKey(l.name, '', '', '', canary));
       for (const route of table.routes) {
         const pools = route.targets.map((t) => this.pools.get(t.pool));
         this.routes.set(route, {
           route,
           pools,
-          keys: pools.map((p) => (p ? p.names.map((b) => metricKey(l.name, route.name, p.name, b)) : [])),
-          noBackend: route.targets.map((t) => metricKey(l.name, route.name, t.pool, '')),
+          keys: pools.map((p) => (p ? p.names.map((b) => metricKey(l.name, route.name, p.name, b, canary)) : [])),
+          noBackend: route.targets.map((t) => metricKey(l.name, route.name, t.pool, '', canary)),
         });
         if (route.match.headers) this.needsHeaders.add(l.name);
         for (const p of pools) if (p?.keyOf && p.config.hashOn && /^(header|cookie):/.test(p.config.hashOn)) this.needsHeaders.add(l.name);

@@ -9,16 +9,17 @@ import type { RequestInfo } from '../balancer/index.js';
 import { recordFailure, recordSuccess } from '../health/index.js';
 import { connectionChannel } from '../telemetry/channels.js';
 import type { PoolRuntime } from '../upstream/index.js';
-import type { Snapshot } from './snapshot.js';
+import { pickSnapshot, type CanarySlice, type Serving, type Snapshot } from './snapshot.js';
 import { listenOn, trackSocket, waitForDrain, type SocketSet } from './sockets.js';
 
 const NO_HEADERS = Object.freeze({});
 
 /** One TCP listener. */
-export class TcpListener {
+export class TcpListener implements Serving {
   readonly server: net.Server;
   name: string;
   snap: Snapshot;
+  canary: CanarySlice | undefined = undefined;
   draining = false;
   readonly sockets: SocketSet = { open: new Set(), upgraded: new Set() };
 
@@ -41,7 +42,7 @@ export class TcpListener {
 
   private accept(client: net.Socket): void {
     trackSocket(this.sockets, client, this.name, connectionChannel);
-    const snap = this.snap;
+    const snap = pickSnapshot(this);
     const route = snap.tables.get(this.name)?.routes[0];
     const pool = route ? snap.routes.get(route)?.pools[0] : undefined;
     const info: RequestInfo = { method: 'TCP', host: '', path: '', headers: NO_HEADERS, clientIp: client.remoteAddress };

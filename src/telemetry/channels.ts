@@ -11,6 +11,8 @@ export interface MetricKey {
   readonly route: string;
   readonly pool: string;
   readonly backend: string;
+  /** True for requests served by a config canary (the candidate's slice). */
+  readonly canary: boolean;
 }
 
 /** What `requestChannel` carries when a request completes (the proxy's own exchange object). */
@@ -59,15 +61,17 @@ export const endpointChannel = diagnostics.channel('evenkeel:endpoint');
 export const upstreamErrorChannel = diagnostics.channel('evenkeel:upstream-error');
 export const connectionChannel = diagnostics.channel('evenkeel:connection');
 export const configChannel = diagnostics.channel('evenkeel:config');
+/** A sampled request's head (the live traffic sample); carries the proxy's exchange object. */
+export const sampleChannel = diagnostics.channel('evenkeel:sample');
 
 const interned = new Map<string, MetricKey>();
 
 /** The one MetricKey object for these labels (call at config time, never per request). */
-export function metricKey(listener: string, route: string, pool: string, backend: string): MetricKey {
-  const id = `${listener}\0${route}\0${pool}\0${backend}`;
+export function metricKey(listener: string, route: string, pool: string, backend: string, canary = false): MetricKey {
+  const id = `${listener}\0${route}\0${pool}\0${backend}\0${canary ? 'c' : ''}`;
   let k = interned.get(id);
   if (!k) {
-    k = Object.freeze({ listener, route, pool, backend });
+    k = Object.freeze({ listener, route, pool, backend, canary });
     interned.set(id, k);
   }
   return k;

@@ -54,6 +54,15 @@ export class Metrics {
           for (let code = 0; code < s.byStatus.length; code++) if (s.byStatus[code] > 0) this.inc({ listener: k.listener, route: k.route, pool: k.pool, backend: k.backend, code: String(code) }, s.byStatus[code]);
         }
       } });
+    new Counter({ name: 'evenkeel_canary_requests_total', help: 'Requests served by a config canary (also counted in evenkeel_requests_total)', labelNames: ['listener', 'route', 'pool', 'backend', 'code'], registers,
+      collect() {
+        this.reset();
+        for (const s of self.all) {
+          const k = s.key;
+          if (!k.canary) continue;
+          for (let code = 0; code < s.byStatus.length; code++) if (s.byStatus[code] > 0) this.inc({ listener: k.listener, route: k.route, pool: k.pool, backend: k.backend, code: String(code) }, s.byStatus[code]);
+        }
+      } });
     this.duration = new FastHistogram('evenkeel_request_duration_seconds', 'Time from request to the end of the response', BUCKETS, registry);
     this.connections = new Gauge({ name: 'evenkeel_active_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers, aggregator: 'sum' });
     new Gauge({ name: 'evenkeel_backend_up', help: '1 when the backend is usable (healthy, not ejected)', labelNames: ['pool', 'backend'], registers, aggregator: 'min',

@@ -57,9 +57,10 @@ describe('admin API auth', () => {
     assert.equal((await post({ text: s.text([0, 1]), file: s.file, reason: ' ', force: true })).status, 400, 'force needs a reason');
     const ok = await post({ text: s.text([1, 1]).replace('capacity: 500', 'capacity: 550'), file: s.file, reason: 'bigger boxes', author: 'bob' });
     assert.equal(ok.status, 200);
-    assert.equal(((await ok.json()) as { version: number }).version, 3);
+    const accepted = (await ok.json()) as { version: number; active: number; canary: { version: number } };
+    assert.deepEqual([accepted.version, accepted.active, accepted.canary.version], [3, 1, 3], 'an accepted change starts as a canary');
     const { events } = (await (await fetch(`${base}/api/v1/events?since=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`, { headers: auth })).json()) as { events: { type: string; data: { prediction?: unknown } }[] };
-    assert.deepEqual(events.map((e) => e.type), ['config.applied', 'config.refused', 'config.applied']);
+    assert.deepEqual(events.map((e) => e.type), ['config.applied', 'config.refused', 'canary.started']);
     assert.ok(events[2].data.prediction, 'an accepted apply journals its prediction');
     assert.equal((await fetch(`${base}/api/v1/events?since=yesterday`, { headers: auth })).status, 400);
   });
@@ -67,7 +68,8 @@ describe('admin API auth', () => {
   it('the CLI takes EVENKEEL_TOKEN, says when the token is wrong (exit 2), and the token is never printed', async () => {
     const viaEnv = await evenkeel(['history', '--admin', base], { env: { EVENKEEL_TOKEN: token } });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
-    assert.match(viaEnv.stdout, /^1\*\s+superseded/m);
+    assert.match(viaEnv.stdout, /^3\s+canary/m);
+    assert.match(viaEnv.stdout, /^1\*\s+active/m);
     const wrong = await evenkeel(['history', '--admin', base], { env: { EVENKEEL_TOKEN: 'not-the-token-not-the-token' } });
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /refused the admin token/);

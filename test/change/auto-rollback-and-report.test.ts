@@ -64,7 +64,7 @@ describe('monitors on live traffic', () => {
       await new Promise((r) => setTimeout(r, 1500));
       const start = new Date().toISOString();
       const bad = s.write(withGuardrails(s, [9, 1]), 'bad.yaml');
-      const forced = await evenkeel(['apply', bad, '--force', '--reason', 'send b1 the traffic', '--author', 'alice', '-c', s.file]);
+      const forced = await evenkeel(['apply', bad, '--force', '--no-canary', '--reason', 'send b1 the traffic', '--author', 'alice', '-c', s.file]);
       assert.equal(forced.code, 0, forced.stdout + forced.stderr);
       assert.match(forced.stdout, /now serving version 2 \(forced/);
 
@@ -119,7 +119,7 @@ describe('monitors on live traffic', () => {
     const load = steadyTraffic(s.port);
     try {
       const bad = s.write(`${withGuardrails(s, [9, 1], '  rollout: { bakeTime: 1ms }\n')}alerts: { webhooks: [{ url: '${hook.url}' }] }\n`, 'bad.yaml');
-      const forced = await evenkeel(['apply', bad, '--force', '--reason', 'send b1 the traffic', '-c', s.file]);
+      const forced = await evenkeel(['apply', bad, '--force', '--no-canary', '--reason', 'send b1 the traffic', '-c', s.file]);
       assert.equal(forced.code, 0, forced.stdout + forced.stderr);
       await eventually(async () => (await journal(s)).some((e) => e.type === 'alert.fired'), 60_000, 'an alert');
       const events = await journal(s);
@@ -151,7 +151,7 @@ describe('monitors on live traffic', () => {
     const load = steadyTraffic(s.port);
     try {
       const bad = s.write(`${withGuardrails(s, [9, 1])}workers: 2\n`, 'bad.yaml');
-      const forced = await evenkeel(['apply', bad, '--force', '--reason', 'send b1 the traffic', '-c', s.file]);
+      const forced = await evenkeel(['apply', bad, '--force', '--no-canary', '--reason', 'send b1 the traffic', '-c', s.file]);
       assert.equal(forced.code, 0, forced.stdout + forced.stderr);
       await eventually(async () => (await journal(s)).some((e) => e.type === 'rollback.auto'), 60_000, 'an automatic rollback');
       const events = await journal(s);

@@ -28,7 +28,7 @@ describe('forced apply, rollback, restart', () => {
     s.write(s.text([1, 0]));
     const noReason = await evenkeel(['apply', s.file, '--reason', '', '--force', '-c', s.file]);
     assert.equal(noReason.code, 2, 'an empty reason with --force is a usage error');
-    const forced = await evenkeel(['apply', s.file, '--reason', 'b2 maintenance window', '--force', '--author', 'alice', '-c', s.file]);
+    const forced = await evenkeel(['apply', s.file, '--reason', 'b2 maintenance window', '--force', '--no-canary', '--author', 'alice', '-c', s.file]);
     assert.equal(forced.code, 0, forced.stdout + forced.stderr);
     assert.match(forced.stdout, /error EK209/);
     assert.match(forced.stdout, /now serving version 2 \(forced/);

@@ -54,7 +54,9 @@ describe('admin API', () => {
     const token = readFileSync(inst.token.file, 'utf8').trim();
     const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
-    assert.equal(((await res.json()) as { version: number }).version, 2);
+    // The reload is a change like any other: it starts as canary version 2 beside version 1.
+    const body = (await res.json()) as { applied: boolean; version: number; canary: { version: number } };
+    assert.deepEqual([body.applied, body.version, body.canary.version], [true, 1, 2]);
   });
 
   it('refuses to start with a non-loopback admin address and no tokenFile', async () => {

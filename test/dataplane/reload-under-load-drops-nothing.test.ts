@@ -23,8 +23,9 @@ pools:
     backends:
 ${backends.slice(0, 2 + (i % 2)).map((b, k) => `      - { name: b${k}, address: ${b.address}, weight: ${1 + ((i + k) % 3)} }`).join('\n')}
     healthCheck: { path: /healthz, interval: 500ms, timeout: 200ms }
-# Reloads go through the apply gate; this test is about the data plane, so allow any shift.
-guardrails: { maxBackendShare: 1, maxShift: 1 }
+# Reloads go through the apply gate; this test is about the data plane, so allow any shift
+# and swap at once (no canary).
+guardrails: { maxBackendShare: 1, maxShift: 1, rollout: { canaryPercent: 0 } }
 admin: { address: 127.0.0.1:${admin} }
 `;
     const file = await writeConfig(dir, config(0));

@@ -22,6 +22,7 @@ pools:
   fast: { backends: [{ name: f, address: ${fast.address} }] }
   slow: { backends: [{ address: ${slow.address} }] }
 admin: { address: 127.0.0.1:${admin} }
+guardrails: { rollout: { canaryDuration: 1s } }
 `;
   const file = await writeConfig(dir, text('fast'));
   return { file, port: p, admin, rewrite: (target: string) => writeFileSync(file, `${text(target)}\nstore: { path: ${dir}/store }\n`) };
@@ -43,8 +44,10 @@ describe('serve process lifecycle', () => {
     const sp = await spawnServe(c.file);
     c.rewrite('slow');
     sp.child.kill('SIGHUP');
-    await eventually(() => /now serving version 2|refused/.test(sp.stderr), 15000, 'the reload');
-    assert.match(sp.stderr, /now serving version 2/);
+    // Like any change, the reload is a canary first (1 s here), then promoted.
+    await eventually(() => /canary v2 promoted|refused|aborted/.test(sp.stderr), 15000, 'the reload');
+    assert.match(sp.stderr, /applied .* \(SIGHUP\) as canary version 2: 10% of requests for 1s beside version 1/);
+    assert.match(sp.stderr, /canary v2 promoted/);
     // The catch-all route now goes to the slow pool.
     assert.equal((await request(c.port)).body, 'slow done');
     writeFileSync(c.file, 'listeners: [');

@@ -16,13 +16,17 @@ export function registerRollback(program: Command, result: CommandResult): void 
       const to = flags.to === undefined ? undefined : Number(flags.to.replace(/^v/, ''));
       if (to !== undefined && !Number.isInteger(to)) throw new UsageError(`--to ${flags.to}: expected a version number`);
       const client = AdminClient.fromFlags(flags);
-      const reply = await client.call<{ from: number; to: number; error?: string }>('POST', '/api/v1/rollback', { to, reason: flags.reason, author: author(flags.author) });
+      const reply = await client.call<{ from: number; to: number; canaryAborted?: number; error?: string }>('POST', '/api/v1/rollback', { to, reason: flags.reason, author: author(flags.author) });
       if (reply.status === 409) {
         process.stderr.write(`evenkeel: rollback refused: ${reply.body.error}\n`);
         result.exitCode = 1;
         return;
       }
       const r = ok(reply);
+      if (r.canaryAborted !== undefined) {
+        process.stdout.write(`canary aborted: version ${r.canaryAborted} no longer serves any request\n`);
+        if (r.from === r.to) return void process.stdout.write(`still serving version ${r.to}\n`);
+      }
       process.stdout.write(`rolled back: version ${r.from} → version ${r.to}; now serving version ${r.to}\n`);
     });
 }
