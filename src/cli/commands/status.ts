@@ -1,5 +1,6 @@
 /** `evenkeel status`: the active version, and per pool each backend's health, shares and load. */
 import type { Command } from 'commander';
+import type { CanaryStatus } from '../../control/changes.js';
 import type { PoolsStatus } from '../../control/status.js';
 import { pct } from '../../core/text.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
@@ -11,6 +12,7 @@ interface StatusReply {
   hash: string;
   active?: { id: number; author: string; reason: string; createdAt: string };
   lastKnownGood: number | null;
+  canary?: CanaryStatus | null;
   workers: number;
   listeners: { name: string; protocol: string; address: string; port: number }[];
   pools: PoolsStatus;
@@ -25,6 +27,8 @@ export function registerStatus(program: Command, _result: CommandResult): void {
       const a = s.active;
       let out = `${client.url}: serving version ${s.version} (hash ${s.hash})${a ? `, applied ${a.createdAt} by ${a.author}: ${a.reason}` : ''}\n`;
       out += `last known good: ${s.lastKnownGood === null ? 'none' : `version ${s.lastKnownGood}`}; ${s.workers} worker${s.workers === 1 ? '' : 's'}\n`;
+      const c = s.canary;
+      if (c) out += `canary: version ${c.version}, ${c.percent}% of requests since ${c.startedAt} for ${Math.round(c.durationMs / 1000)}s: ${c.summary} (abort it with evenkeel rollback)\n`;
       const alerts = s.alerts ?? [];
       out += `alerts firing: ${alerts.length === 0 ? 'none' : alerts.length}\n`;
       for (const al of alerts) out += `  FIRING ${al.monitor} on pool ${al.pool}${al.backend ? ` (${al.backend})` : ''} since ${al.since}: ${al.summary}\n`;
