@@ -1,10 +1,11 @@
 /**
- * The token-protected routes of the admin API (`/api/v1/…`): status, versions, events, apply,
- * rollback and reload. Each answers `{ status, body }`; admin.ts owns auth and error mapping.
+ * The token-protected routes of the admin API (`/api/v1/…`): status, versions and their diffs,
+ * events, apply, rollback and reload. Each answers `{ status, body }`; admin.ts owns auth and error mapping.
  */
 import type { IncomingMessage } from 'node:http';
 import { UsageError } from '../errors.js';
 import type { ApplyOutcome, ApplyRequest, RollbackOutcome } from './changes.js';
+import { changedKeys, unifiedDiff } from './report/diff.js';
 import type { ConfigStore, ConfigVersion } from './store/index.js';
 
 /** What the API routes need from the instance. */
@@ -42,6 +43,8 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     if (!v) return { status: 404, body: { error: `no version ${one[1]}` } };
     return { status: 200, body: { ...meta(v, lkg?.id), text: v.text } };
   }
+  const diff = /^\/api\/v1\/versions\/(\d+)\/diff$/.exec(path);
+  if (get && diff) return versionDiff(h.store, Number(diff[1]), numberParam(url, 'against'));
   if (get && path === '/api/v1/events') {
     const events = await h.store.events({ since: timeParam(url, 'since'), until: timeParam(url, 'until'), limit: numberParam(url, 'limit'), version: numberParam(url, 'version') });
     return { status: 200, body: { events: events.map((e) => ({ ...e, time: new Date(e.time).toISOString() })) } };
@@ -70,6 +73,26 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
   return undefined;
 }
 
+/**
+ * A version's unified diff and key-by-key changes against `against`, or by default against the
+ * version it was judged against: the one it replaced (config.applied), the one it was refused
+ * against (config.refused), or else the version stored just before it.
+ */
+async function versionDiff(store: ConfigStore, id: number, against: number | undefined): Promise<Answer> {
+  const v = await store.get(id);
+  if (!v) return { status: 404, body: { error: `no version ${id}` } };
+  let baseId = against;
+  if (baseId === undefined) {
+    const judged = (await store.events({ type: ['config.applied', 'config.refused', 'canary.started'], version: id })).at(0);
+    const named = judged?.data.previous ?? judged?.data.against;
+    baseId = typeof named === 'number' ? named : id > 1 ? id - 1 : undefined;
+  }
+  if (baseId === undefined) return { status: 200, body: { id, against: null, diff: '', changes: [] } };
+  const base = await store.get(baseId);
+  if (!base) return { status: 404, body: { error: `no version ${baseId}` } };
+  return { status: 200, body: { id, against: base.id, diff: unifiedDiff(base.text, v.text, `v${base.id}`, `v${id}`), changes: changedKeys(base.text, v.text) } };
+}
+
 function meta(v: ConfigVersion, lkg: number | undefined) {
   return { id: v.id, hash: v.hash, author: v.author, reason: v.reason, createdAt: new Date(v.createdAt).toISOString(), status: v.status, knownGood: v.id === lkg };
 }
@@ -94,7 +117,8 @@ function timeParam(url: URL, name: string): number | undefined {
   return t;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+/** Reads a JSON object body (at most MAX_BODY bytes); throws UsageError otherwise. */
+export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {

@@ -130,6 +130,8 @@ export class Instance {
         apply: (req) => inst.changes.apply(req),
         rollback: (req) => inst.changes.rollback(req),
         store: inst.store,
+        counters: () => inst.watch?.counters(),
+        tokenFile: inst.token.file,
       });
       inst.watch.start();
     } catch (err) {

@@ -50,7 +50,12 @@ export function loadAdminToken(config: Config): AdminToken {
 /** Constant-time check of an `Authorization: Bearer …` header. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   if (!header || !header.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice(7).trim());
+  return tokenMatches(header.slice(7), token);
+}
+
+/** Constant-time check of a token given as text (the dashboard's login form). */
+export function tokenMatches(given: string, token: string): boolean {
+  const a = Buffer.from(given.trim());
   const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
+  return a.length === want.length && timingSafeEqual(a, want);
 }

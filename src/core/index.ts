@@ -1,5 +1,6 @@
-/** Core helpers with no knowledge of load balancing: durations, addresses, text. */
+/** Core helpers with no knowledge of load balancing: durations, addresses, text, a ring buffer. */
 export * from './duration.js';
 export * from './address.js';
 export * from './text.js';
 export * from './random.js';
+export * from './ring.js';

@@ -19,8 +19,10 @@ export function recordSuccess(ep: EndpointState): void {
 export function recordFailure(ep: EndpointState, pool: PoolRuntime, registry: EndpointRegistry, now = Date.now()): boolean {
   ep.consecutiveFailures++;
   if (ep.ejectedUntil !== 0 || ep.consecutiveFailures < pool.outlier.consecutiveFailures) return false;
-  const n = pool.endpoints.length;
-  if (((pool.ejectedCount() + 1) / n) * 100 > pool.outlier.maxEjectionPercent) return false;
+  // Drained (weight 0) backends take no traffic: they do not count towards the cap, so the
+  // one backend left serving a pool is never ejected into a total outage.
+  const n = pool.weightedCount();
+  if (n === 0 || ((pool.ejectedCount() + 1) / n) * 100 > pool.outlier.maxEjectionPercent) return false;
   ep.ejections++;
   ep.ejectedUntil = now + pool.outlier.baseEjectionTime * Math.min(ep.ejections, MAX_EJECTION_MULTIPLIER);
   registry.changed(ep);

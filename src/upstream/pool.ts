@@ -104,10 +104,17 @@ export class PoolRuntime implements EndpointView {
     return this.retrying < budget;
   }
 
-  /** How many of this pool's endpoints are ejected now (for maxEjectionPercent). */
+  /** Endpoints with a configured weight above 0: the ones that take traffic when healthy. */
+  weightedCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.endpoints.length; i++) if (this.configured[i] > 0) n++;
+    return n;
+  }
+
+  /** How many of this pool's weighted endpoints are ejected now (for maxEjectionPercent). */
   ejectedCount(): number {
     let n = 0;
-    for (let i = 0; i < this.endpoints.length; i++) if (this.endpoints[i].ejectedUntil !== 0) n++;
+    for (let i = 0; i < this.endpoints.length; i++) if (this.configured[i] > 0 && this.endpoints[i].ejectedUntil !== 0) n++;
     return n;
   }
 

@@ -60,6 +60,18 @@ describe('ejection and slow start (the pool runtime)', () => {
     void registry.close(true);
   });
 
+  it('drained (weight 0) backends do not count: the one backend left serving is never ejected', () => {
+    const registry = new EndpointRegistry();
+    const cfg = pool(4, { outlierDetection: { consecutiveFailures: 1, maxEjectionPercent: 50 } });
+    const drained = { ...cfg, backends: cfg.backends.map((b, i) => ({ ...b, weight: i === 0 ? 1 : 0 })) };
+    const rt = new PoolRuntime('p', drained, registry);
+    for (let i = 0; i < 10; i++) recordFailure(rt.endpoints[0], rt, registry);
+    assert.equal(rt.ejectedCount(), 0, 'ejecting it would turn an overload into a total outage');
+    assert.equal(rt.usableCount, 1);
+    rt.dispose();
+    void registry.close(true);
+  });
+
   it('ramps the weight of an endpoint that came back up over slowStart', () => {
     const registry = new EndpointRegistry();
     const rt = new PoolRuntime('p', pool(2, { slowStart: '10s' }), registry);
