@@ -71,12 +71,12 @@ export function start(cmd: string, args: string[], log: number, cpu?: number): C
   return spawn(c, a, { stdio: ['ignore', log, log], detached: false });
 }
 
-/** Stops a child process (SIGTERM, then SIGKILL after 3 s) and waits for it. */
-export async function stop(child: ChildProcess): Promise<void> {
+/** Stops a child process (SIGTERM, then SIGKILL after `graceMs`) and waits for it. */
+export async function stop(child: ChildProcess, graceMs = 3000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const done = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await done;
   clearTimeout(t);
 }

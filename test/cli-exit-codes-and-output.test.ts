@@ -173,10 +173,17 @@ test('schema: docs/config.schema.json is the current schema (regenerate with eve
   assert.equal(readFileSync(join(ROOT, 'docs/config.schema.json'), 'utf8'), r.stdout);
 });
 
-test('demo (npm start) walks through validate, test and the refused change, exit 0', () => {
-  const r = cli(['demo']);
-  assert.equal(r.code, 0, r.stdout);
-  assert.match(r.stdout, /bad change is refused before deploy/);
+test('demo (npm start) opens with the refused change and, with --duration, stops by itself with exit 0', () => {
+  const r = cli(['demo', '--duration', '2s']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /an apply would be REFUSED/);
+  assert.match(r.stdout, /^stopped: .*; removed /m);
+});
+
+test('demo: a bad flag is a usage error (exit 2)', () => {
+  const r = cli(['demo', '--duration', 'soon']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--duration soon: expected a duration/);
 });
 
 test('output piped into a reader that closes early does not crash', () => {

@@ -38,7 +38,7 @@ export interface WatchDeps {
   /** Names this instance in notices (the admin address). */
   readonly instance?: string;
   readonly now?: () => number;
-  /** Evaluation period [500 ms]. */
+  /** Evaluation period [250 ms]: an alert, and the rollback it may start, come at most this late. */
   readonly intervalMs?: number;
   readonly log?: (message: string) => void;
 }
@@ -91,7 +91,7 @@ export class AlertWatch {
 
   /** Starts the timer (unref'd: it never keeps the process alive). */
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.deps.intervalMs ?? 500);
+    this.timer = setInterval(() => void this.tick(), this.deps.intervalMs ?? 250);
     this.timer.unref();
   }
 
