@@ -16,7 +16,8 @@ import { parseAddress } from '../core/address.js';
 import { CanaryError, EvenkeelError, ListenError, UsageError, VersionStateError } from '../errors.js';
 import { apiRoute, readJson, type ApiHandlers } from './admin-api.js';
 import { securityHeaders, serveAsset } from './dashboard.js';
-import { cookieValue, CSRF_HEADER, SESSION_COOKIE, sessionCookie, Sessions } from './session.js';
+import { cookieValue } from '../balancer/index.js';
+import { CSRF_HEADER, SESSION_COOKIE, sessionCookie, Sessions } from './session.js';
 import { LiveStream, type StreamOptions, type StreamSources } from './stream.js';
 import { bearerMatches, tokenMatches } from './token.js';
 

@@ -56,7 +56,7 @@ export const MIN_LIVE_SAMPLE = 100;
 /** A canary in progress. */
 export interface RunningCanary {
   readonly version: ConfigVersion;
-  readonly config: Config;
+  /** The candidate's config and traffic model. */
   readonly analysed: Analysed;
   /** The active version it would replace. */
   readonly previous: number;
@@ -204,25 +204,24 @@ export class ChangeManager {
       : !sameListeners(this.live.analysed.config, report.config) ? 'the change moves listeners, and a canary serves a slice of the same sockets'
       : undefined;
     if (noCanary === undefined) return this.startCanary(req.text, report, applied, { percent: rollout.canaryPercent, durationMs: rollout.canaryDuration });
-    // The replaced version served until now without being forced in: it becomes known good.
-    if (!(await this.wasForced(previous.id))) await this.store.markKnownGood(previous.id);
+    await this.retire(previous);
     const { version } = await this.store.addVersion({ text: req.text, author: req.author, reason: req.reason, status: 'active' }, {
       type: 'config.applied',
       data: { ...applied, canary: noCanary, ...this.context() },
     });
-    const out = await this.serveOrRestore(report, version, previous);
+    const out = await this.serveOrRestore(analysed(report), report.findings, version, previous);
     return { ...out, forced, noCanary };
   }
 
   /** Stores the candidate as a canary and serves it to its slice of requests. */
   private async startCanary(text: string, report: ValidationReport, applied: Record<string, unknown> & { forced: boolean; previous: number; author: string; reason: string }, r: { percent: number; durationMs: number }): Promise<ApplyOutcome> {
-    const config = report.config!;
+    const candidate = analysed(report);
     const { version } = await this.store.addVersion({ text, author: applied.author, reason: applied.reason, status: 'canary' }, {
       type: 'canary.started',
       data: { ...applied, percent: r.percent, durationMs: r.durationMs, ...this.context() },
     });
     try {
-      await this.rollout!.startCanary(config, version, r.percent / 100);
+      await this.rollout!.startCanary(candidate.config, version, r.percent / 100);
     } catch (err) {
       const msg = (err as Error).message;
       await this.store.setStatus(version.id, 'aborted', { type: 'canary.aborted', data: { version: version.id, by: 'evenkeel', summary: `the canary could not start: ${msg}`, reasons: [] } });
@@ -230,7 +229,7 @@ export class ChangeManager {
       throw err;
     }
     const startedAt = this.now();
-    this.running = { version, config, analysed: analysed(report), previous: applied.previous, forced: applied.forced, percent: r.percent, durationMs: r.durationMs, startedAt, applied };
+    this.running = { version, analysed: candidate, previous: applied.previous, forced: applied.forced, percent: r.percent, durationMs: r.durationMs, startedAt, applied };
     return { applied: true, forced: applied.forced, version: version.id, active: this.live.version.id, findings: report.findings, canary: { version: version.id, percent: r.percent, durationMs: r.durationMs, until: new Date(startedAt + r.durationMs).toISOString() } };
   }
 
@@ -239,12 +238,11 @@ export class ChangeManager {
     if (!c || c.version.id !== id) return undefined;
     this.running = undefined;
     const previous = this.live.version;
-    if (!(await this.wasForced(previous.id))) await this.store.markKnownGood(previous.id);
+    await this.retire(previous);
     const judged = { requests: verdict.canaryRequests, summary: verdict.summary };
     await this.store.appendEvent({ type: 'canary.promoted', version: id, data: { version: id, ...judged, ...this.context() } });
     const { version } = await this.store.activate(id, { event: { type: 'config.applied', version: id, data: { ...c.applied, canary: judged, ...this.context() } } });
-    const report: ValidationReport = { file: this.file, valid: true, findings: [], config: c.config, model: c.analysed.model };
-    return { ...(await this.serveOrRestore(report, version, previous)), forced: c.forced };
+    return { ...(await this.serveOrRestore(c.analysed, [], version, previous)), forced: c.forced };
   }
 
   private async doAbort(id: number, why: { by: string; summary: string; reasons?: readonly VerdictReason[]; requests?: number }): Promise<StoreEvent | undefined> {
@@ -261,16 +259,21 @@ export class ChangeManager {
   }
 
   /** Serves `version`; when the data plane cannot take it (a port in use), puts `previous` back. */
-  private async serveOrRestore(report: ValidationReport, version: ConfigVersion, previous: ConfigVersion): Promise<Omit<ApplyOutcome, 'forced'>> {
+  private async serveOrRestore(next: Analysed, findings: readonly Finding[], version: ConfigVersion, previous: ConfigVersion): Promise<Omit<ApplyOutcome, 'forced'>> {
     try {
-      await this.serve(report.config!, version);
+      await this.serve(next.config, version);
     } catch (err) {
       const msg = (err as Error).message;
       await this.store.activate(previous.id, { previousStatus: 'rolled-back', event: { type: 'rollback.auto', data: { from: version.id, reason: `the data plane could not apply version ${version.id}: ${msg}` } } });
-      return { applied: false, version: version.id, active: previous.id, findings: report.findings, error: msg };
+      return { applied: false, version: version.id, active: previous.id, findings, error: msg };
     }
-    this.live = { version, analysed: analysed(report) };
-    return { applied: true, version: version.id, active: version.id, findings: report.findings };
+    this.live = { version, analysed: next };
+    return { applied: true, version: version.id, active: version.id, findings };
+  }
+
+  /** The version being replaced served until now without being forced in: it becomes known good. */
+  private async retire(previous: ConfigVersion): Promise<void> {
+    if (!(await this.wasForced(previous.id))) await this.store.markKnownGood(previous.id);
   }
 
   /** The live traffic sample when it is large enough to judge with. */

@@ -69,13 +69,3 @@ export function sessionCookie(id: string, maxAgeSeconds: number): string {
   // No `Secure`: the admin API speaks plain HTTP on loopback by default, where browsers would drop a Secure cookie.
   return `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}`;
 }
-
-/** One cookie's value from a `Cookie` header. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}

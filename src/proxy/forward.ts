@@ -66,7 +66,10 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
     ex.body = req;
   }
 
-  if (sampleChannel.hasSubscribers && Math.random() < sampling.rate) sampleChannel.publish(ex);
+  if (sampleChannel.hasSubscribers) {
+    sampling.seen++;
+    if (Math.random() < sampling.rate) sampleChannel.publish(ex);
+  }
   const route = snap.tables.get(ctx.name)?.match(ex);
   if (route === undefined) return reply(ex, 404, ex.body !== null);
   const rr = snap.routes.get(route)!;

@@ -4,7 +4,8 @@
  *
  * - Sampled: the proxy publishes a request on `sampleChannel` with probability `sampling.rate`,
  *   which the recorder sets each second so that about `perSecond` requests a second are kept,
- *   whatever the load (at 20,000 req/s the hot path pays a Math.random() per request).
+ *   whatever the load (the hot path pays an increment and a Math.random() per request, and
+ *   nothing at all while no recorder listens).
  * - Bounded: a ring of the last `capacity` requests; older ones are overwritten.
  * - No bodies, and no secrets: a header whose name says it carries a credential, and every
  *   cookie value, is replaced by a keyed digest. The same value always gives the same digest,
@@ -12,7 +13,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { RequestInfo } from '../balancer/index.js';
-import { requestChannel, sampleChannel } from '../telemetry/channels.js';
+import { sampleChannel } from '../telemetry/channels.js';
 
 /** One sampled request, in the traffic-sample format of `analysis/sample.ts`. */
 export interface SampledRequest extends RequestInfo {
@@ -20,8 +21,11 @@ export interface SampledRequest extends RequestInfo {
   headers: Record<string, string>;
 }
 
-/** The probability with which the proxy publishes a request (set by the recorder). */
-export const sampling = { rate: 1 };
+/**
+ * Shared with the proxy: while a recorder listens, forward() counts every request in `seen` and
+ * publishes one with probability `rate`; the recorder sets `rate` from `seen` each second.
+ */
+export const sampling = { rate: 1, seen: 0 };
 
 /** Headers whose values are credentials: digested, never kept. */
 const SECRET = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|passw|session|api-?key|auth|signature|credential/i;
@@ -39,18 +43,15 @@ interface Published extends RequestInfo {
 export class TrafficRecorder {
   private readonly ring: (SampledRequest | undefined)[];
   private next = 0;
-  private seen = 0;
   private readonly key = randomBytes(32);
   private readonly timer: NodeJS.Timeout;
   private readonly onSample = (m: unknown) => this.record(m as Published);
-  private readonly onRequest = () => void this.seen++;
 
   constructor(readonly capacity = 10_000, private readonly perSecond = 200) {
     this.ring = new Array<SampledRequest | undefined>(capacity);
     this.timer = setInterval(() => this.adapt(), 1000);
     this.timer.unref();
     sampleChannel.subscribe(this.onSample);
-    requestChannel.subscribe(this.onRequest);
   }
 
   /** The sample, oldest first. */
@@ -66,13 +67,13 @@ export class TrafficRecorder {
   close(): void {
     clearInterval(this.timer);
     sampleChannel.unsubscribe(this.onSample);
-    requestChannel.unsubscribe(this.onRequest);
     sampling.rate = 1;
+    sampling.seen = 0;
   }
 
   private adapt(): void {
-    sampling.rate = this.seen <= this.perSecond ? 1 : this.perSecond / this.seen;
-    this.seen = 0;
+    sampling.rate = sampling.seen <= this.perSecond ? 1 : this.perSecond / sampling.seen;
+    sampling.seen = 0;
   }
 
   private record(r: Published): void {

@@ -46,23 +46,18 @@ export class Metrics {
     this.registry = registry;
     const registers = [registry];
     const self = this;
-    new Counter({ name: 'evenkeel_requests_total', help: 'Requests by listener, route, pool, backend and status sent to the client', labelNames: ['listener', 'route', 'pool', 'backend', 'code'], registers,
+    // A series of a canary's requests adds to both counters (same labels: prom-client sums them).
+    const requestCounter = (name: string, help: string, canaryOnly: boolean) => new Counter({ name, help, labelNames: ['listener', 'route', 'pool', 'backend', 'code'], registers,
       collect() {
         this.reset();
         for (const s of self.all) {
           const k = s.key;
+          if (canaryOnly && !k.canary) continue;
           for (let code = 0; code < s.byStatus.length; code++) if (s.byStatus[code] > 0) this.inc({ listener: k.listener, route: k.route, pool: k.pool, backend: k.backend, code: String(code) }, s.byStatus[code]);
         }
       } });
-    new Counter({ name: 'evenkeel_canary_requests_total', help: 'Requests served by a config canary (also counted in evenkeel_requests_total)', labelNames: ['listener', 'route', 'pool', 'backend', 'code'], registers,
-      collect() {
-        this.reset();
-        for (const s of self.all) {
-          const k = s.key;
-          if (!k.canary) continue;
-          for (let code = 0; code < s.byStatus.length; code++) if (s.byStatus[code] > 0) this.inc({ listener: k.listener, route: k.route, pool: k.pool, backend: k.backend, code: String(code) }, s.byStatus[code]);
-        }
-      } });
+    requestCounter('evenkeel_requests_total', 'Requests by listener, route, pool, backend and status sent to the client', false);
+    requestCounter('evenkeel_canary_requests_total', 'Requests served by a config canary (also counted in evenkeel_requests_total)', true);
     this.duration = new FastHistogram('evenkeel_request_duration_seconds', 'Time from request to the end of the response', BUCKETS, registry);
     this.connections = new Gauge({ name: 'evenkeel_active_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers, aggregator: 'sum' });
     new Gauge({ name: 'evenkeel_backend_up', help: '1 when the backend is usable (healthy, not ejected)', labelNames: ['pool', 'backend'], registers, aggregator: 'min',

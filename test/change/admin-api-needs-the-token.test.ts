@@ -4,11 +4,9 @@
  * EVENKEEL_TOKEN too and says clearly when it is wrong.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanup, type ServeProcess } from '../dataplane/helpers/harness.js';
-import { evenkeel, serve, site, type Site } from './helpers.js';
+import { adminToken, evenkeel, serve, site, type Site } from './helpers.js';
 
 let s: Site;
 let sp: ServeProcess;
@@ -18,7 +16,7 @@ let base: string;
 before(async () => {
   s = await site();
   sp = await serve(s);
-  token = readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
+  token = adminToken(s);
   base = `http://127.0.0.1:${s.admin}`;
 });
 after(cleanup);

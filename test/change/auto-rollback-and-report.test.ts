@@ -5,12 +5,10 @@
  * why; outside it, it alerts only. `evenkeel report` then writes the postmortem naming the change.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanup, eventually, onCleanup } from '../dataplane/helpers/harness.js';
-import { evenkeel, serve, site, steadyTraffic, type Site } from './helpers.js';
+import { adminGet, evenkeel, serve, site, steadyTraffic, type Site } from './helpers.js';
 
 after(cleanup);
 
@@ -24,9 +22,7 @@ interface Ev {
 
 /** The journal, straight from the admin API (polling through the CLI would cost a process each time). */
 async function journal(s: Site): Promise<Ev[]> {
-  const token = readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${s.admin}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
-  return ((await res.json()) as { events: Ev[] }).events;
+  return (await adminGet<{ events: Ev[] }>(s, '/api/v1/events')).events;
 }
 
 /**
@@ -129,8 +125,7 @@ describe('monitors on live traffic', () => {
       assert.match(status.stdout, /serving version 2 /);
       assert.match(status.stdout, /^alerts firing: [1-9]/m);
       assert.match(status.stdout, /FIRING \S+ on pool app/);
-      const token = readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
-      const metrics = await (await fetch(`http://127.0.0.1:${s.admin}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      const metrics = await (await fetch(`http://127.0.0.1:${s.admin}/metrics`)).text();
       assert.match(metrics, /^evenkeel_alerts_firing\{monitor="\S+",pool="app"\} 1$/m);
       await eventually(() => hook.bodies.length > 0, 30_000, 'the webhook notice');
       const notice = hook.bodies[0];

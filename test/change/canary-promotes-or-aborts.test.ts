@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanup, eventually } from '../dataplane/helpers/harness.js';
-import { evenkeel, serve, site, steadyTraffic, type Site } from './helpers.js';
+import { adminGet, evenkeel, serve, site, steadyTraffic, type Site } from './helpers.js';
 
 after(cleanup);
 
@@ -20,13 +19,7 @@ interface Ev {
   data: Record<string, unknown>;
 }
 
-async function api<T>(s: Site, path: string): Promise<T> {
-  const token = readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${s.admin}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  return (await res.json()) as T;
-}
-
-const journal = async (s: Site) => (await api<{ events: Ev[] }>(s, '/api/v1/events')).events;
+const journal = async (s: Site) => (await adminGet<{ events: Ev[] }>(s, '/api/v1/events')).events;
 
 /** The site with room to spare (only distribution can be wrong) and a canary of `percent` for `duration`. */
 function config(s: Site, weights: [number, number], rollout: string, extra = ''): string {
@@ -57,7 +50,7 @@ async function canaryAborts(s: Site): Promise<void> {
   assert.equal(aborted.data.by, 'evenkeel');
   assert.equal((aborted.data.reasons as { monitor: string }[])[0].monitor, 'concentration');
   assert.ok(!types.some((t) => t.startsWith('rollback.') || t === 'alert.fired'), `an aborted canary touches nothing else: ${JSON.stringify(events.map((e) => [e.type, e.data.summary]))}`);
-  const versions = await api<{ versions: { id: number; status: string }[] }>(s, '/api/v1/versions');
+  const versions = await adminGet<{ versions: { id: number; status: string }[] }>(s, '/api/v1/versions');
   assert.deepEqual(versions.versions.map((v) => [v.id, v.status]), [[2, 'aborted'], [1, 'active']]);
 }
 
@@ -92,12 +85,11 @@ describe('config canary', () => {
     const applied = events.filter((e) => e.type === 'config.applied').at(-1)!;
     assert.equal(applied.version, 2, 'the promotion is the apply: the bake window starts there');
     assert.equal(applied.data.previous, 1);
-    const status = await api<{ version: number; canary: unknown; lastKnownGood: number }>(s, '/api/v1/status');
+    const status = await adminGet<{ version: number; canary: unknown; lastKnownGood: number }>(s, '/api/v1/status');
     assert.equal(status.version, 2);
     assert.equal(status.canary, null);
     assert.equal(status.lastKnownGood, 1);
-    const token = readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
-    const metrics = await (await fetch(`http://127.0.0.1:${s.admin}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${s.admin}/metrics`)).text();
     const canary = [...metrics.matchAll(/^evenkeel_canary_requests_total\{.*backend="b[12]".*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
     const all = [...metrics.matchAll(/^evenkeel_requests_total\{.*backend="b[12]".*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
     assert.ok(canary > 0 && canary < all, `canary requests ${canary} of ${all}`);
@@ -115,7 +107,7 @@ describe('config canary', () => {
     const r = await evenkeel(['apply', next, '--no-wait', '--reason', 'slow canary', '-c', s.file]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /not waiting/);
-    const status = await api<{ version: number; canary: { version: number; percent: number } }>(s, '/api/v1/status');
+    const status = await adminGet<{ version: number; canary: { version: number; percent: number } }>(s, '/api/v1/status');
     assert.equal(status.version, 1);
     assert.deepEqual([status.canary.version, status.canary.percent], [2, 10]);
     const shown = await evenkeel(['status', '-c', s.file]);
@@ -132,14 +124,14 @@ describe('config canary', () => {
     assert.ok(aborted);
     assert.match(String(aborted.data.summary), /not today/);
     assert.ok(!events.some((e) => e.type.startsWith('rollback.')), 'aborting a canary is not a rollback of the active version');
-    assert.equal((await api<{ version: number; canary: unknown }>(s, '/api/v1/status')).canary, null);
+    assert.equal((await adminGet<{ version: number; canary: unknown }>(s, '/api/v1/status')).canary, null);
   });
 
   it('with workers, the canary slice is read from the workers and aborted the same way', async () => {
     const s = await site();
     s.write(`${config(s, [1, 1], '{ canaryPercent: 50, canaryDuration: 20s }')}workers: 2\n`);
     await serve(s);
-    await eventually(async () => (await api<{ version: number }>(s, '/api/v1/status')).version === 1, 10_000, 'serve');
+    await eventually(async () => (await adminGet<{ version: number }>(s, '/api/v1/status')).version === 1, 10_000, 'serve');
     await canaryAborts(s);
   });
 });

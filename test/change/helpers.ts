@@ -3,7 +3,7 @@
  * store in a temp folder, two real backends, and the CLI run as a user runs it.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,17 @@ store: { path: ${join(dir, 'store')} }
     return f;
   };
   return { dir, file: write(text([1, 1])), port, admin, backends, text, write };
+}
+
+/** The admin token serve generated for a site (in its store folder). */
+export function adminToken(s: Site): string {
+  return readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
+}
+
+/** GET `path` from a site's admin API with its token: the JSON body. */
+export async function adminGet<T>(s: Site, path: string): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${s.admin}${path}`, { headers: { authorization: `Bearer ${adminToken(s)}` } });
+  return (await res.json()) as T;
 }
 
 /** Starts `evenkeel serve -c FILE` for a site. */

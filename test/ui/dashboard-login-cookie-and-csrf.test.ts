@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { cleanup, type ServeProcess } from '../dataplane/helpers/harness.js';
-import { serve, site, type Site } from '../change/helpers.js';
+import { adminToken, serve, site, type Site } from '../change/helpers.js';
 
 let s: Site;
 let sp: ServeProcess;
@@ -22,7 +22,7 @@ let base: string;
 before(async () => {
   s = await site();
   sp = await serve(s);
-  token = readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
+  token = adminToken(s);
   base = `http://127.0.0.1:${s.admin}`;
 });
 after(cleanup);

@@ -6,11 +6,10 @@
  * horizontal scrolling; the rollback button rolls back (checked through the API).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { serve, site, steadyTraffic, type Site } from '../change/helpers.js';
+import { adminToken, serve, site, steadyTraffic, type Site } from '../change/helpers.js';
 import { cleanup, eventually, onCleanup } from '../dataplane/helpers/harness.js';
 import { openBrowser, openDashboard, type Browser } from './browser.js';
 
@@ -47,7 +46,7 @@ describe('the dashboard in Chromium', () => {
     s = await site();
     s.write(config(s, [1, 1]));
     await serve(s);
-    token = readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
+    token = adminToken(s);
     base = `http://127.0.0.1:${s.admin}`;
     const load = steadyTraffic(s.port);
     onCleanup(async () => void (await load.stop()));

@@ -7,14 +7,12 @@
  * arithmetic and bound, heartbeats, and shutdown.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LiveStream, type RatePoint } from '../../src/control/stream.js';
 import { MemoryStore } from '../../src/control/store/index.js';
-import { serve, site, steadyTraffic, type Site } from '../change/helpers.js';
+import { adminToken, serve, site, steadyTraffic, type Site } from '../change/helpers.js';
 import { cleanup, eventually, onCleanup } from '../dataplane/helpers/harness.js';
 import { openStream, type SseStream } from './sse.js';
 
@@ -29,7 +27,7 @@ describe('the live stream of a running instance', () => {
   before(async () => {
     s = await site();
     await serve(s);
-    token = readFileSync(join(s.dir, 'store', 'admin.token'), 'utf8').trim();
+    token = adminToken(s);
     const res = await fetch(`http://127.0.0.1:${s.admin}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
     cookie = res.headers.get('set-cookie')!.split(';')[0];
     load = steadyTraffic(s.port);

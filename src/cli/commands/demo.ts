@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { validateFile, type Analysed } from '../../analysis/index.js';
 import type { Instance } from '../../control/instance.js';
-import { parseDuration } from '../../core/duration.js';
+import { durationFlag } from '../flags.js';
 import { pct } from '../../core/text.js';
 import type { DemoBackend, Traffic, TrafficTotals } from '../../demo/index.js';
 import { UsageError } from '../../errors.js';
@@ -77,8 +77,8 @@ interface Session {
 }
 
 async function demo(flags: DemoFlags, run: Run): Promise<number> {
-  const incidentAfter = duration(flags.incidentAfter, '--incident-after');
-  const until = flags.duration === undefined ? undefined : duration(flags.duration, '--duration');
+  const incidentAfter = durationFlag('--incident-after', flags.incidentAfter);
+  const until = flags.duration === undefined ? undefined : durationFlag('--duration', flags.duration);
   const rps = Number(flags.rps);
   if (!Number.isFinite(rps) || rps <= 0 || rps > 5000) throw new UsageError(`--rps ${flags.rps}: expected a number of requests per second from 1 to 5000`);
 
@@ -394,12 +394,4 @@ async function preferPort(port: number): Promise<number> {
     });
   });
   return (await tryListen(port)) ?? (await tryListen(0))!;
-}
-
-function duration(v: string, flag: string): number {
-  try {
-    return parseDuration(v);
-  } catch {
-    throw new UsageError(`${flag} ${v}: expected a duration such as 10s or 2m`);
-  }
 }

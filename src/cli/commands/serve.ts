@@ -10,9 +10,9 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { validateFile } from '../../analysis/index.js';
 import type { ReloadResult } from '../../control/instance.js';
-import { parseDuration } from '../../core/duration.js';
 import { ConfigRefusedError, UsageError } from '../../errors.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';
+import { durationFlag } from '../flags.js';
 import type { CommandResult } from '../main.js';
 import { DEFAULT_CONFIG } from './validate.js';
 
@@ -45,12 +45,7 @@ export function registerServe(program: Command, result: CommandResult): void {
 
 async function serve(flags: ServeFlags): Promise<number> {
   const workers = parseWorkers(flags.workers);
-  let drainMs: number;
-  try {
-    drainMs = parseDuration(flags.drainTimeout);
-  } catch {
-    throw new UsageError(`--drain-timeout ${flags.drainTimeout}: expected a duration such as 10s`);
-  }
+  const drainMs = durationFlag('--drain-timeout', flags.drainTimeout);
   const file = flags.config;
   const report = validateFile(file);
   if (!report.config) {
