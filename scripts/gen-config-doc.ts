@@ -117,6 +117,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'pools.<name>.backends[].weight': 'Relative share of the pool\'s requests; 0 drains the backend (it gets nothing).',
   'pools.<name>.backends[].capacity': 'Requests/s this server can sustain; overrides the pool\'s `capacity`.',
   'pools.<name>.backends[].maxConnections': 'Most requests (or TCP connections) in flight to this backend per process; a full backend is passed over, and when all are full the request gets 503.',
+  'pools.<name>.backends[].backup': 'A standby: it gets no traffic while any primary (non-backup) backend of the pool is usable, and shares the pool by weight once none is (HAProxy and NGINX `backup`).',
 
   'pools.<name>.healthCheck.path': 'Path requested with GET on each backend.',
   'pools.<name>.healthCheck.interval': 'Time between two checks of one backend.',

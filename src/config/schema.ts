@@ -78,6 +78,8 @@ const backend = z.strictObject({
   weight: weight.default(1),
   capacity: rps.optional(),
   maxConnections: z.number().int().positive().optional(),
+  /** A standby (HAProxy `backup`, NGINX `backup`): serves only while no primary of its pool is usable. */
+  backup: z.boolean().default(false),
 });
 
 /** `200`, `200-399`, or a comma list of either. */
