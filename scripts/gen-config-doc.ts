@@ -101,6 +101,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'listeners[].limits.headersTimeout': 'A client must send the whole request head within this; else 408 and close.',
   'listeners[].limits.requestTimeout': 'A client must send the whole request, body included, within this; else 408 and close.',
   'listeners[].limits.keepAliveTimeout': 'An idle client connection is closed after this.',
+  'listeners[].limits.maxTunnels': 'Most WebSocket tunnels open at once on this listener (per process); an upgrade past it gets 503.',
+  'listeners[].limits.tunnelIdleTimeout': 'A WebSocket tunnel with no byte in either direction for this long is closed (HAProxy: timeout tunnel).',
 
   'pools.<name>.algorithm': 'How a backend is picked: `round-robin` (smooth, weighted), `least-request` (the less busy of two backends drawn by weight), `random` (weighted), `consistent-hash` (Maglev on `hashOn`).',
   'pools.<name>.hashOn': '`consistent-hash` only: the request part that picks the backend, so one user keeps reaching one backend.',

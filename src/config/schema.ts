@@ -61,6 +61,10 @@ const limits = z.strictObject({
   headersTimeout: duration.prefault('10s'),
   requestTimeout: duration.prefault('60s'),
   keepAliveTimeout: duration.prefault('5s'),
+  /** WebSocket tunnels open at once on this listener (per process); past it an upgrade gets 503. */
+  maxTunnels: z.number().int().min(0).default(10000),
+  /** A WebSocket tunnel with no byte either way for this long is closed. */
+  tunnelIdleTimeout: duration.prefault('10m'),
 });
 
 const listener = z.strictObject({

@@ -4,6 +4,7 @@
  * RequestInfo the router and the hash key read, and the record the request channel publishes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { RequestInfo } from '../balancer/index.js';
 import type { MetricKey, RequestRecord } from '../telemetry/channels.js';
@@ -29,6 +30,8 @@ export interface ForwardContext {
 export class Exchange implements RequestInfo, RequestRecord, RequestHeadInfo {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** The client's socket, kept: `req.socket` is null once Node has let go of the request. */
+  readonly socket: Socket;
   readonly snapshot: Snapshot;
   readonly ctx: ForwardContext;
   readonly method: string;
@@ -61,10 +64,11 @@ export class Exchange implements RequestInfo, RequestRecord, RequestHeadInfo {
     this.ctx = ctx;
     this.req = req;
     this.res = res;
+    this.socket = req.socket;
     this.snapshot = snapshot;
     this.method = req.method ?? 'GET';
     this.path = req.url ?? '/';
-    this.clientIp = req.socket.remoteAddress ?? '';
+    this.clientIp = this.socket.remoteAddress ?? '';
     this.start = start;
     this.idempotent = IDEMPOTENT.has(this.method);
     this.key = key;

@@ -41,7 +41,7 @@ function ignore(): void {}
 export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessage, res: ServerResponse): void {
   const ex = new ProxyExchange(ctx, req, res, snap, snap.unrouted.get(ctx.name)!, performance.now());
   ctx.inflight++;
-  (req.socket as TaggedSocket)[CURRENT] = ex;
+  (ex.socket as TaggedSocket)[CURRENT] = ex;
   if (ctx.draining) res.shouldKeepAlive = false;
   const raw = req.rawHeaders;
   // Node stops reading headers at maxHeadersCount without telling anyone; the server is set
@@ -56,14 +56,17 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   // Origin-form (RFC 9112 §3.2.1) or absolute-form (§3.2.2); `*` and anything else is a 400.
   if (ex.path.charCodeAt(0) !== 47 /* / */ && !absoluteForm(ex)) return reply(ex, 400, true);
 
-  if (ex.chunked) {
+  const sized = ex.contentLength !== undefined && ex.contentLength !== '0';
+  if (sized && Number(ex.contentLength) > ctx.maxBodyBytes) return reply(ex, 413, true);
+  if (ex.chunked || sized) {
+    // The body reaches undici through a pass-through, never as `req` itself: undici destroys
+    // the body stream it was given when the request ends, and destroying `req` would destroy
+    // the client's socket — keep-alive and pipelining after every request with a body would
+    // end there. The limiter also counts chunked bodies (a Content-Length was checked above).
     const limiter = new BodyLimiter(ctx.maxBodyBytes);
     // The limit can trip before undici attaches its own error listener; never let it be unhandled.
     limiter.on('error', ignore);
     ex.body = req.pipe(limiter);
-  } else if (ex.contentLength !== undefined && ex.contentLength !== '0') {
-    if (Number(ex.contentLength) > ctx.maxBodyBytes) return reply(ex, 413, true);
-    ex.body = req;
   }
 
   if (sampleChannel.hasSubscribers) {
@@ -137,9 +140,18 @@ class ProxyExchange extends Exchange {
       return false;
     }
     if (this.ctx.draining) res.shouldKeepAlive = false;
-    res.writeHead(status, downstreamResponseHeaders(raw));
+    // Held until the first body byte or the end: Node would not send it before then either, and
+    // a backend that fails in between still gets its client a 502 instead of a cut connection.
+    this.head = downstreamResponseHeaders(raw);
     this.resume = resume;
     return true;
+  }
+
+  /** Writes the held response head. */
+  private flushHead(): void {
+    const head = this.head!;
+    this.head = null;
+    this.res.writeHead(this.status, head);
   }
 
   onData(chunk: Buffer): boolean {
@@ -149,6 +161,7 @@ class ProxyExchange extends Exchange {
       this.abort?.();
       return false;
     }
+    if (this.head !== null) this.flushHead();
     if (res.write(chunk)) return true;
     // Backpressure: undici pauses this upstream socket until the client drains.
     res.once('drain', this.resume!);
@@ -169,6 +182,7 @@ class ProxyExchange extends Exchange {
     }
     if (this.status >= 502 && this.status <= 504) recordFailure(ep, pool, this.snapshot.registry);
     else recordSuccess(ep);
+    if (this.head !== null) this.flushHead();
     this.res.end();
     finish(this, this.status);
   }
@@ -178,6 +192,8 @@ class ProxyExchange extends Exchange {
     const pool = this.pool!;
     this.settle();
     this.retryStatus = 0;
+    // Nothing of this response reached the client yet: forget its head, answer with a status.
+    this.head = null;
     let kind: FailureKind = classify(err);
     if (this.res.destroyed && kind !== 'protocol' && kind !== 'timeout' && kind !== 'reset') kind = 'client';
     if (kind === 'connect' || kind === 'reset' || kind === 'timeout' || kind === 'protocol') recordFailure(ep, pool, this.snapshot.registry);
@@ -197,6 +213,8 @@ class ProxyExchange extends Exchange {
   }
 
   resume: (() => void) | null = null;
+  /** The backend's response head, until the first body byte or the end is relayed. */
+  private head: string[] | null = null;
 
   /** Ends the bookkeeping of the attempt that just finished. */
   private settle(): void {
@@ -247,7 +265,7 @@ function reply(ex: Exchange, status: number, close: boolean): void {
 
 function finish(ex: Exchange, status: number): void {
   ex.ctx.inflight--;
-  const socket = ex.req.socket as TaggedSocket;
+  const socket = ex.socket as TaggedSocket;
   if (socket[CURRENT] === ex) socket[CURRENT] = undefined;
   if (ex.pool !== undefined && ex.index >= 0) ex.pool.active--;
   ex.status = status;

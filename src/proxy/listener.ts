@@ -19,12 +19,22 @@ import { listenOn, trackSocket, waitForDrain, type SocketSet } from './sockets.j
 /** How often Node checks header/request timeouts: a slow client is cut within timeout + this. */
 const CONNECTIONS_CHECK_MS = 250;
 
+/** The part of Node's in-flight ServerResponse that onClientError reads. */
+interface InFlight {
+  headersSent: boolean;
+  writableEnded: boolean;
+  shouldKeepAlive: boolean;
+  req?: { complete: boolean };
+}
+
 /** One HTTP listener. */
 export class HttpListener implements ForwardContext, Serving {
   readonly server: http.Server;
   name: string;
   maxHeaderCount: number;
   maxBodyBytes: number;
+  maxTunnels: number;
+  tunnelIdleTimeout: number;
   draining = false;
   inflight = 0;
   snap: Snapshot;
@@ -37,6 +47,8 @@ export class HttpListener implements ForwardContext, Serving {
     this.snap = snap;
     this.maxHeaderCount = l.maxHeaderCount;
     this.maxBodyBytes = l.maxBodyBytes;
+    this.maxTunnels = l.maxTunnels;
+    this.tunnelIdleTimeout = l.tunnelIdleTimeout;
     this.server = http.createServer({
       maxHeaderSize: l.maxHeaderBytes,
       headersTimeout: Math.min(l.headersTimeout, l.requestTimeout),
@@ -52,6 +64,12 @@ export class HttpListener implements ForwardContext, Serving {
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => forward(this, pickSnapshot(this), req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => tunnelUpgrade(this, pickSnapshot(this), req, socket, head));
     this.server.on('clientError', onClientError);
+    // CONNECT would make this a tunnel to anywhere: never (RFC 9110 §9.3.6 lets a server refuse it).
+    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      socket.end(rawStatus(405));
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
     this.server.on('connection', (socket: Socket) => {
       trackSocket(this.sockets, socket, this.name, connectionChannel);
       socket.once('close', () => abortInFlight(socket));
@@ -75,6 +93,8 @@ export class HttpListener implements ForwardContext, Serving {
     this.name = config.name;
     this.maxHeaderCount = l.maxHeaderCount;
     this.maxBodyBytes = l.maxBodyBytes;
+    this.maxTunnels = l.maxTunnels;
+    this.tunnelIdleTimeout = l.tunnelIdleTimeout;
     this.server.maxHeadersCount = l.maxHeaderCount + 1;
     this.server.headersTimeout = Math.min(l.headersTimeout, l.requestTimeout);
     this.server.requestTimeout = l.requestTimeout;
@@ -102,9 +122,18 @@ export class HttpListener implements ForwardContext, Serving {
  */
 function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const code = err.code ?? '';
-  // A response already started on this connection cannot be followed by a raw status line.
-  const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable || busy) {
+  const pending = (socket as Duplex & { _httpMessage?: InFlight })._httpMessage;
+  // Bytes that do not parse after a complete request (`POST` with its whole body, then junk):
+  // that request is being served; answer it, then close, as nginx and HAProxy do. Nothing
+  // after the junk is read as a request.
+  if (pending !== undefined && !pending.writableEnded && pending.req?.complete === true && code.startsWith('HPE_') && socket.writable) {
+    pending.shouldKeepAlive = false;
+    return;
+  }
+  // Otherwise a request in flight is broken (its body did not parse, it timed out): stop its
+  // upstream request. A response already started cannot be followed by a raw status line.
+  if (pending !== undefined) abortInFlight(socket as Socket);
+  if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable || pending?.headersSent === true) {
     socket.destroy();
     return;
   }

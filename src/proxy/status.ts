@@ -59,6 +59,6 @@ export function sendStatus(res: ServerResponse, status: number, close: boolean):
 
 /** A raw response for a socket with no ServerResponse (parse errors, failed upgrades). */
 export function rawStatus(status: number): string {
-  const text: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+  const text: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
   return `HTTP/1.1 ${status} ${text[status] ?? 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
 }

@@ -221,3 +221,54 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 5
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A backend that speaks raw TCP: it records the bytes each connection sent and answers as told. */
+export interface RawBackend {
+  readonly port: number;
+  readonly address: string;
+  /** Everything received, per connection, in order of connection. */
+  readonly received: string[];
+}
+
+/**
+ * Starts a raw backend. `onData(all, socket)` is called with everything the connection sent
+ * so far each time bytes arrive; it writes what it wants (or nothing).
+ */
+export async function startRawBackend(onData: (all: string, socket: net.Socket) => void): Promise<RawBackend> {
+  const received: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    const i = received.push('') - 1;
+    socket.on('data', (d) => {
+      received[i] += d.toString('latin1');
+      onData(received[i], socket);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  cleanups.push(async () => {
+    server.close();
+    for (const s of sockets) s.destroy();
+  });
+  return { port, address: `127.0.0.1:${port}`, received };
+}
+
+/** Splits a raw HTTP/1.1 byte stream into the responses it holds (status and body), by Content-Length. */
+export function parseResponses(text: string): { status: number; headers: string; body: string }[] {
+  const out: { status: number; headers: string; body: string }[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const head = rest.slice(0, end);
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+    const cl = /\r\ncontent-length: *(\d+)/i.exec(head);
+    const len = cl ? Number(cl[1]) : status === 101 || status === 204 || status === 304 || (status >= 100 && status < 200) ? 0 : rest.length - end - 4;
+    out.push({ status, headers: head, body: rest.slice(end + 4, end + 4 + len) });
+    rest = rest.slice(end + 4 + len);
+  }
+  return out;
+}
