@@ -89,6 +89,13 @@ export function tunnelUpgrade(ctx: UpgradeContext, snap: Snapshot, req: Incoming
   });
   up.once('response', (res: IncomingMessage) => {
     answered = true;
+    // A 1xx as the final answer (a 101 that is not an upgrade) is not a response to relay.
+    if ((res.statusCode ?? 0) < 200) {
+      res.destroy();
+      settle();
+      recordFailure(ep, pool, snap.registry);
+      return refuse(client, 502);
+    }
     recordSuccess(ep);
     relayAndClose(client, res, settle);
   });
