@@ -168,6 +168,7 @@ const DESCRIPTIONS: Record<string, string> = {
 
   'admin.address': '`host:port` of the admin API. Loopback by default; a non-loopback address needs `tokenFile`.',
   'admin.tokenFile': 'File holding the bearer token for the admin API (relative to the config file\'s folder). Absent: one is generated into `<store.path>/admin.token`.',
+  'admin.allowedHosts': 'Host names (besides localhost and IP literals) under which the admin API answers; any other `Host` gets 403, which stops DNS-rebinding attacks from a browser.',
 
   'store.path': 'Folder for evenkeel\'s state (today the generated admin token; the versioned config store is coming), relative to the config file\'s folder.',
 };

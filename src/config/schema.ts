@@ -180,7 +180,11 @@ export const configSchema = z.strictObject({
   pools: z.record(name, pool),
   guardrails: guardrails.prefault({}),
   alerts: z.strictObject({ webhooks: z.array(webhook).default([]) }).prefault({}),
-  admin: z.strictObject({ address: address.default('127.0.0.1:9901'), tokenFile: z.string().min(1).optional() }).prefault({}),
+  admin: z.strictObject({
+    address: address.default('127.0.0.1:9901'),
+    tokenFile: z.string().min(1).optional(),
+    allowedHosts: z.array(z.string().min(1).regex(/^[A-Za-z0-9.\-]+$/, { message: 'expected a host name such as lb1.internal' })).optional(),
+  }).prefault({}),
   store: z.strictObject({ path: z.string().min(1).default('./.evenkeel') }).prefault({}),
   workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
 });

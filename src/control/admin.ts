@@ -20,14 +20,15 @@ import { cookieValue } from '../balancer/index.js';
 import { CSRF_HEADER, SESSION_COOKIE, sessionCookie, Sessions } from './session.js';
 import { LiveStream, type StreamOptions, type StreamSources } from './stream.js';
 import { bearerMatches, tokenMatches } from './token.js';
+import { HostGuard, LoginLimiter } from './admin-guard.js';
 
 /** What the admin API serves; each function is provided by the instance. */
 export interface AdminHandlers extends ApiHandlers {
   metrics(): Promise<string>;
   /** Cumulative requests and 5xx (the stream's request and error rates); absent: none counted. */
   counters?: StreamSources['counters'];
-  /** Where the admin token is, shown on the dashboard's login form. */
-  tokenFile?: string;
+  /** Host names besides loopback ones and IP literals that may reach the API (admin.allowedHosts). */
+  allowedHosts?: readonly string[];
   /** Stream tunables (tests). */
   stream?: StreamOptions;
 }
@@ -45,15 +46,21 @@ interface AdminState {
   readonly h: AdminHandlers;
   readonly sessions: Sessions;
   readonly stream: LiveStream;
+  readonly hosts: HostGuard;
+  readonly logins: LoginLimiter;
 }
 
 /** Starts the admin API on `address`. */
 export async function startAdmin(address: string, token: string, handlers: AdminHandlers): Promise<AdminServer> {
   const { host, port } = parseAddress(address);
   const stream = new LiveStream({ status: () => handlers.status(), counters: () => handlers.counters?.(), store: handlers.store }, handlers.stream);
-  const state: AdminState = { token, h: handlers, sessions: new Sessions(), stream };
+  const state: AdminState = { token, h: handlers, sessions: new Sessions(), stream, hosts: new HostGuard(host, handlers.allowedHosts), logins: new LoginLimiter() };
   const server = http.createServer((req, res) => void route(req, res, state).catch((err: Error) => sendError(res, err)));
   server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError('the admin API', address, err.code === 'EADDRINUSE' ? 'the address is already in use' : err.message, { cause: err })));
@@ -80,6 +87,10 @@ export async function startAdmin(address: string, token: string, handlers: Admin
 async function route(req: IncomingMessage, res: ServerResponse, s: AdminState): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
   const path = url.pathname;
+  if (!s.hosts.allows(req.headers.host)) {
+    req.resume();
+    return json(res, 403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} is not a name of this admin API: use 127.0.0.1 or localhost, or list the name in admin.allowedHosts` });
+  }
   if (req.method === 'GET' && path === '/metrics') {
     const text = await s.h.metrics();
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -94,6 +105,7 @@ async function route(req: IncomingMessage, res: ServerResponse, s: AdminState): 
     if (denied) {
       req.resume();
       if (denied.status === 401) res.setHeader('www-authenticate', 'Bearer');
+      if (denied.retryAfter !== undefined) res.setHeader('retry-after', String(denied.retryAfter));
       return json(res, denied.status, { error: denied.error });
     }
     if (req.method === 'GET' && path === '/api/v1/stream') {
@@ -108,11 +120,16 @@ async function route(req: IncomingMessage, res: ServerResponse, s: AdminState): 
 }
 
 /** Undefined when `req` may use the API; otherwise the status and why not. */
-function authorize(req: IncomingMessage, s: AdminState): { status: 401 | 403; error: string } | undefined {
+function authorize(req: IncomingMessage, s: AdminState): { status: 401 | 403 | 429; error: string; retryAfter?: number } | undefined {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
     if (!auth.startsWith('Bearer ')) return { status: 401, error: 'a bearer token is required (Authorization: Bearer <token from the admin token file>)' };
-    return bearerMatches(auth, s.token) ? undefined : { status: 403, error: 'the bearer token is not this instance\'s admin token' };
+    const client = req.socket.remoteAddress ?? '';
+    const wait = s.logins.retryAfter(client);
+    if (wait > 0) return { status: 429, error: `too many wrong tokens from ${client}: try again in ${wait} s`, retryAfter: wait };
+    if (bearerMatches(auth, s.token)) return undefined;
+    s.logins.failed(client);
+    return { status: 403, error: 'the bearer token is not this instance\'s admin token' };
   }
   const sid = cookieValue(req.headers.cookie, SESSION_COOKIE);
   if (sid === undefined) return { status: 401, error: 'a bearer token is required (Authorization: Bearer <token from the admin token file>), or a dashboard session' };
@@ -136,21 +153,29 @@ function sameOrigin(req: IncomingMessage): boolean {
 }
 
 /**
- * /api/v1/session: GET says whether the caller has a session (and where the token file is, for
- * the login form); POST {token} logs in; DELETE logs out.
+ * /api/v1/session: GET says whether the caller has a session (nothing else: where the token
+ * file is would tell an anonymous caller about the machine); POST {token} logs in, at most
+ * LoginLimiter's wrong tokens a minute per client address; DELETE logs out.
  */
 async function session(req: IncomingMessage, res: ServerResponse, s: AdminState): Promise<void> {
   const sid = cookieValue(req.headers.cookie, SESSION_COOKIE);
   const noStore = { 'cache-control': 'no-store', ...securityHeaders() };
   if (req.method === 'GET') {
     req.resume();
-    return json(res, 200, { authenticated: s.sessions.valid(sid), tokenFile: s.h.tokenFile ?? null }, noStore);
+    return json(res, 200, { authenticated: s.sessions.valid(sid) }, noStore);
   }
   if (req.method === 'POST') {
     const body = await readJson(req);
     const given = typeof body.token === 'string' ? body.token : '';
     if (!given.trim()) return json(res, 401, { error: 'the admin token is required: {"token": "<contents of the admin token file>"}' }, noStore);
-    if (!tokenMatches(given, s.token)) return json(res, 403, { error: 'that is not this instance\'s admin token' }, noStore);
+    const client = req.socket.remoteAddress ?? '';
+    const wait = s.logins.retryAfter(client);
+    if (wait > 0) return json(res, 429, { error: `too many wrong tokens from ${client}: try again in ${wait} s` }, { ...noStore, 'retry-after': String(wait) });
+    if (!tokenMatches(given, s.token)) {
+      s.logins.failed(client);
+      return json(res, 403, { error: 'that is not this instance\'s admin token' }, noStore);
+    }
+    s.logins.succeeded(client);
     s.sessions.revoke(sid);
     const created = s.sessions.create();
     res.setHeader('set-cookie', sessionCookie(created.id, created.maxAgeSeconds));

@@ -131,7 +131,7 @@ export class Instance {
         rollback: (req) => inst.changes.rollback(req),
         store: inst.store,
         counters: () => inst.watch?.counters(),
-        tokenFile: inst.token.file,
+        allowedHosts: options.config.admin.allowedHosts,
       });
       inst.watch.start();
     } catch (err) {
