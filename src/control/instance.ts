@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { validateText, type ValidationReport } from '../analysis/index.js';
 import type { Finding } from '../config/findings.js';
 import type { Config } from '../config/schema.js';
-import { ConfigRefusedError, FileReadError } from '../errors.js';
+import { ConfigRefusedError, EvenkeelError, FileReadError } from '../errors.js';
 import { ActiveHealthChecker } from '../health/index.js';
 import type { BoundListener, VersionInfo } from '../proxy/index.js';
 import { startLogging } from '../telemetry/index.js';
@@ -181,7 +181,17 @@ export class Instance {
     } catch (err) {
       return { applied: false, version: this.info.version, findings: [], error: (err as Error).message };
     }
-    const r: ApplyOutcome = await this.changes.apply({ text, file: this.options.file, author, reason: `reload of ${this.options.file}` });
+    let r: ApplyOutcome;
+    try {
+      r = await this.changes.apply({ text, file: this.options.file, author, reason: `reload of ${this.options.file}` });
+    } catch (err) {
+      // The admin API answers these itself (409 while a canary runs). A signal has nobody to
+      // answer: the reload is refused, journalled, and the process carries on (not queued: the
+      // file may change again before the canary ends; send SIGHUP again after its verdict).
+      if (author === 'admin' || !(err instanceof EvenkeelError)) throw err;
+      await this.store.appendEvent({ type: 'reload.refused', data: { author, file: this.options.file, reason: err.message } });
+      return { applied: false, version: this.info.version, findings: [], error: err.message };
+    }
     return { applied: r.applied, version: r.active, findings: r.findings, error: r.error, canary: r.canary };
   }
 

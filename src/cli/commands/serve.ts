@@ -82,7 +82,11 @@ async function serve(flags: ServeFlags): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const onHup = () => void inst.reload().then((r) => process.stderr.write(describeReload(file, r)));
+    const onHup = () =>
+      void inst.reload().then(
+        (r) => process.stderr.write(describeReload(file, r)),
+        (err: Error) => process.stderr.write(`evenkeel: reload (SIGHUP) failed: ${err.message}; still serving version ${inst.info.version}\n`),
+      );
     const onStop = (sig: string) => {
       if (stopping) return;
       stopping = true;
