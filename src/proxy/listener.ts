@@ -122,7 +122,8 @@ export class HttpListener implements ForwardContext, Serving {
  */
 function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const code = err.code ?? '';
-  const pending = (socket as Duplex & { _httpMessage?: InFlight })._httpMessage;
+  // Node sets `_httpMessage` to null between responses.
+  const pending = (socket as Duplex & { _httpMessage?: InFlight | null })._httpMessage ?? undefined;
   // Bytes that do not parse after a complete request (`POST` with its whole body, then junk):
   // that request is being served; answer it, then close, as nginx and HAProxy do. Nothing
   // after the junk is read as a request.

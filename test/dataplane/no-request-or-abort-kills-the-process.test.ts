@@ -51,6 +51,24 @@ describe('a request followed by bytes that do not parse', () => {
     });
   }
 
+  it('junk on a keep-alive connection after its response is done: 400 and close; the process lives', async () => {
+    // Found by the fuzz test: Node sets the socket's in-flight response to null between
+    // requests, and the clientError handler read a field of it.
+    const s = net.connect(port, '127.0.0.1');
+    let text = '';
+    let closed = false;
+    s.on('data', (d) => (text += d.toString('latin1')));
+    s.on('close', () => (closed = true));
+    s.on('error', () => undefined);
+    s.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await eventually(() => parseResponses(text).length === 1, 3000, 'the first response');
+    s.write('\x01junk\r\n\r\n');
+    await eventually(() => closed, 3000, 'the connection to close');
+    assert.deepEqual(parseResponses(text).map((r) => r.status), [200, 400]);
+    assert.equal((await request(port)).status, 200);
+    assert.deepEqual(uncaught, []);
+  });
+
   it('survives the same junk on 50 connections at once', async () => {
     const runs = await Promise.all(Array.from({ length: 50 }, () => rawExchange(port, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloX', 3000)));
     assert.equal(runs.filter((r) => parseResponses(r.text)[0]?.status === 200).length, 50);
