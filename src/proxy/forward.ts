@@ -203,7 +203,10 @@ class ProxyExchange extends Exchange {
       return;
     }
     const status = statusFor(kind);
-    if (kind !== 'client') publishError(this, err.message, code, status, false);
+    // The client left, or its connection is being failed by the listener (a body that does not
+    // parse, a timeout), which answers it: nothing may be written here.
+    if (kind === 'client') return finish(this, status);
+    publishError(this, err.message, code, status, false);
     if (this.res.headersSent) {
       // The response started: the client can only learn of the failure by the connection closing.
       this.res.destroy();
