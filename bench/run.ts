@@ -19,8 +19,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = 2;
 /** BENCH_ONLY=nginx,evenkeel runs a subset (direct, nginx, haproxy, evenkeel, evenkeel2). */
 const ONLY = process.env.BENCH_ONLY?.split(',');
-/** Extra node flags for evenkeel (experiments), e.g. BENCH_NODE_FLAGS=--max-semi-space-size=32. */
-const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** Node flags for evenkeel: those bin/evenkeel.js runs with, or BENCH_NODE_FLAGS (experiments). */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=4').split(' ').filter(Boolean);
 
 interface Row extends LoadResult {
   name: string;

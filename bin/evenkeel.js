@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
+// (The flag keeps V8's young generation small: ~20 MiB less RSS under load, no CPU cost; see
+// DATA_PLANE_NODE_FLAGS in src/control/cluster.ts. `node bin/evenkeel.js` runs without it.)
 // The installed entry point: runs the compiled CLI (npm ci builds dist/ through `prepare`).
 import { main } from '../dist/cli/main.js';
 
