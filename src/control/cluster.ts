@@ -38,7 +38,8 @@ export class ClusterPlane implements Plane {
   private canary: { config: Config; info: VersionInfo; fraction: number } | undefined;
   private stopping = false;
 
-  constructor(private readonly count: number) {
+  /** `onExit` hears of every worker that ended unasked (it is restarted after RESPAWN_DELAY_MS). */
+  constructor(private readonly count: number, private readonly onExit: (e: { pid: number | undefined; code: number | null; signal: string | null; restartInMs: number }) => void = () => undefined) {
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     // Workers run the data plane: give them the small young generation (see DATA_PLANE_NODE_FLAGS).
     const execArgv = process.execArgv.some((f) => f.startsWith('--max-semi-space-size')) ? process.execArgv : [...process.execArgv, ...DATA_PLANE_NODE_FLAGS];
@@ -55,9 +56,10 @@ export class ClusterPlane implements Plane {
     this.workers.add(w);
     // An IPC send to a worker that is going away reports here; it must not take the primary down.
     w.on('error', () => undefined);
-    w.on('exit', () => {
+    w.on('exit', (code: number | null, signal: string | null) => {
       this.workers.delete(w);
       if (this.stopping) return;
+      this.onExit({ pid: w.process.pid, code, signal, restartInMs: RESPAWN_DELAY_MS });
       // A worker died: start another (after a pause, so a crash loop cannot spin) and give it
       // the current config and health.
       setTimeout(() => {

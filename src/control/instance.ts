@@ -90,7 +90,7 @@ export class Instance {
     this.config = options.config;
     const w = options.workers ?? (options.config.workers === 'auto' ? availableParallelism() : options.config.workers);
     this.workers = w;
-    this.plane = w > 1 ? new ClusterPlane(w) : new LocalPlane();
+    this.plane = w > 1 ? new ClusterPlane(w, (e) => this.workerExited(e)) : new LocalPlane();
     this.checker = new ActiveHealthChecker((key, up) => this.plane.setHealth(key, up));
     this.stopLogging = options.log === false ? () => undefined : startLogging();
   }
@@ -171,6 +171,13 @@ export class Instance {
     this.config = config;
     this.info = info;
     this.checker.reconcile(config);
+  }
+
+  /** A data-plane worker died: said on stderr and in the journal (the cluster starts another). */
+  private workerExited(e: { pid: number | undefined; code: number | null; signal: string | null; restartInMs: number }): void {
+    const how = e.signal ? `signal ${e.signal}` : `exit code ${e.code}`;
+    process.stderr.write(`evenkeel: data-plane worker ${e.pid ?? '?'} ended (${how}); starting another in ${e.restartInMs} ms\n`);
+    this.store?.appendEvent({ type: 'worker.exited', data: { ...e } }).catch(() => undefined);
   }
 
   /** Applies the file's current text (SIGHUP or POST /reload), gated like any apply. */

@@ -38,6 +38,10 @@ export function describeEvent(e: StoreEvent): string {
       return `Automatic rollback to ${v}${d.from ? ` from v${s(d.from)}` : ''}${d.monitor ? ` (${s(d.monitor)} fired inside the bake window)` : ''}.`;
     case 'rollback.manual':
       return `Manual rollback to ${v}${d.from ? ` from v${s(d.from)}` : ''}${d.by ? ` by ${s(d.by)}` : ''}${reason}.`;
+    case 'reload.refused':
+      return `Reload (${s(d.author)}) refused: ${s(d.reason)}.`;
+    case 'worker.exited':
+      return `Data-plane worker ${s(d.pid)} ended (${d.signal ? `signal ${s(d.signal)}` : `exit code ${s(d.code)}`}); another was started.`;
     default:
       return `${e.type}${v ? ` ${v}` : ''}${d.summary ? `: ${s(d.summary)}` : ''}.`;
   }
