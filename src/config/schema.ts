@@ -65,6 +65,17 @@ const limits = z.strictObject({
   maxTunnels: z.number().int().min(0).default(10000),
   /** A WebSocket tunnel with no byte either way for this long is closed. */
   tunnelIdleTimeout: duration.prefault('10m'),
+  /** HTTP/2 (TLS listeners): streams open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams: z.number().int().min(1).max(1000).default(100),
+});
+
+/**
+ * TLS termination: the listener speaks HTTPS, HTTP/2 and HTTP/1.1 by ALPN. The certificate is
+ * chosen by SNI from the names it covers; the first is the default.
+ */
+const tls = z.strictObject({
+  certificates: z.array(z.strictObject({ cert: z.string().min(1), key: z.string().min(1) })).min(1),
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
 });
 
 const listener = z.strictObject({
@@ -74,6 +85,7 @@ const listener = z.strictObject({
   routes: z.array(route).optional(),
   pool: name.optional(),
   limits: limits.prefault({}),
+  tls: tls.optional(),
 });
 
 const backend = z.strictObject({

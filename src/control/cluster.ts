@@ -138,6 +138,11 @@ export class ClusterPlane implements Plane {
     return replies.flatMap((r) => r.requests);
   }
 
+  async reloadCertificates(): Promise<string[]> {
+    const replies = await Promise.all([...this.workers].map((w) => this.ask(w, { type: 'certs' }, 'certs').catch((err: Error) => ({ errors: [err.message] }))));
+    return [...new Set(replies.flatMap((r) => r.errors))];
+  }
+
   setHealth(key: string, up: boolean): void {
     this.verdicts.set(key, up);
     for (const w of this.workers) if (w.isConnected()) w.send({ type: 'health', key, up } satisfies ToWorker);

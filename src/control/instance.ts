@@ -182,6 +182,8 @@ export class Instance {
 
   /** Applies the file's current text (SIGHUP or POST /reload), gated like any apply. */
   async reload(author: 'sighup' | 'admin' = 'sighup'): Promise<ReloadResult> {
+    const certErrors = await this.plane.reloadCertificates();
+    for (const e of certErrors) process.stderr.write(`evenkeel: reload: ${e}\n`);
     let text: string;
     try {
       text = readText(this.options.file);

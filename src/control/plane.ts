@@ -27,6 +27,8 @@ export interface Plane {
   /** The live traffic sample (bounded, sampled, secrets digested), oldest first. */
   sample(): Promise<SampledRequest[]>;
   setHealth(key: string, up: boolean): void;
+  /** Re-reads TLS certificate files (SIGHUP); the errors of listeners that keep their old ones. */
+  reloadCertificates(): Promise<string[]>;
   metricsText(): Promise<string>;
   backends(): BackendSnapshot[];
   /** Observed share and requests/s per backend over the metrics window (all workers). */
@@ -69,6 +71,10 @@ export class LocalPlane implements Plane {
 
   setHealth(key: string, up: boolean): void {
     this.dataplane.setHealth(key, up);
+  }
+
+  async reloadCertificates(): Promise<string[]> {
+    return this.dataplane.reloadCertificates();
   }
 
   metricsText(): Promise<string> {

@@ -15,6 +15,7 @@ export type ToWorker =
   | { type: 'canary'; config: Config; info: VersionInfo; fraction: number }
   | { type: 'canary-stop' }
   | { type: 'sample' }
+  | { type: 'certs' }
   | { type: 'health'; key: string; up: boolean }
   | { type: 'drain'; deadlineMs: number };
 
@@ -24,7 +25,8 @@ export type FromWorker =
   | { type: 'applied'; ok: true; bound: { name: string; port: number }[] }
   | { type: 'applied'; ok: false; error: string }
   | { type: 'canary'; ok: boolean; error?: string }
-  | { type: 'sample'; requests: SampledRequest[] };
+  | { type: 'sample'; requests: SampledRequest[] }
+  | { type: 'certs'; errors: string[] };
 
 /** Runs this process as a data-plane worker until the primary tells it to drain. */
 export function runWorker(log = true): void {
@@ -53,6 +55,8 @@ export function runWorker(log = true): void {
       void plane.stopCanary().then(() => send({ type: 'canary', ok: true }));
     } else if (m.type === 'sample') {
       void plane.sample().then((requests) => send({ type: 'sample', requests }));
+    } else if (m.type === 'certs') {
+      void plane.reloadCertificates().then((errors) => send({ type: 'certs', errors }));
     } else if (m.type === 'health') {
       plane.setHealth(m.key, m.up);
     } else if (m.type === 'drain') {

@@ -5,13 +5,14 @@
  */
 import { parseAddress, addressKey } from '../core/address.js';
 import type { Config, Listener } from '../config/schema.js';
-import { CanaryError } from '../errors.js';
+import { CanaryError, ListenError } from '../errors.js';
 import { endpointChannel } from '../telemetry/channels.js';
 import type { BackendSnapshot } from '../telemetry/state.js';
 import { EndpointRegistry, type EndpointState } from '../upstream/index.js';
 import { HttpListener } from './listener.js';
 import { Snapshot, type VersionInfo } from './snapshot.js';
 import { TcpListener } from './tcp.js';
+import { CertificateSet } from './tls.js';
 
 /** Where a listener listens. */
 export interface BoundListener {
@@ -42,6 +43,24 @@ export class DataPlane {
   }
 
   /**
+   * Re-reads the certificate files of every TLS listener (SIGHUP, like nginx's reload, even when
+   * the config text is unchanged): new handshakes get the renewed files, open connections keep
+   * theirs. A listener whose files cannot be loaded keeps its certificates; the errors say so.
+   */
+  reloadCertificates(): string[] {
+    const errors: string[] = [];
+    for (const { config: lc, l } of this.listeners.values()) {
+      if (!lc.tls || !(l instanceof HttpListener)) continue;
+      try {
+        l.setCertificates(new CertificateSet(lc.tls), lc.tls.minVersion);
+      } catch (err) {
+        errors.push(`listener ${lc.name}: ${(err as Error).message}; it keeps its current certificate`);
+      }
+    }
+    return errors;
+  }
+
+  /**
    * Compiles and serves `config`. New listeners are bound first; if one cannot bind, the
    * previous version keeps serving and this rejects. Removed listeners drain in the background.
    */
@@ -49,15 +68,26 @@ export class DataPlane {
     const snap = new Snapshot(config, info, this.registry);
     const next = new Map<string, { config: Listener; l: AnyListener }>();
     const fresh: AnyListener[] = [];
+    // Certificates are read before anything changes: a file that cannot be loaded refuses the whole version.
+    const certs = new Map<string, CertificateSet>();
+    for (const lc of config.listeners) {
+      if (!lc.tls) continue;
+      try {
+        certs.set(lc.name, new CertificateSet(lc.tls));
+      } catch (err) {
+        snap.dispose();
+        throw new ListenError(`listener ${lc.name}`, lc.address, `its TLS certificate cannot be loaded: ${(err as Error).message}`, { cause: err });
+      }
+    }
     try {
       for (const lc of config.listeners) {
-        const id = `${lc.protocol}|${addressKey(lc.address)}`;
+        const id = `${lc.protocol}${lc.tls ? '+tls' : ''}|${addressKey(lc.address)}`;
         const kept = this.listeners.get(id);
         if (kept) {
           next.set(id, { config: lc, l: kept.l });
           continue;
         }
-        const l = lc.protocol === 'tcp' ? new TcpListener(lc, snap) : new HttpListener(lc, snap);
+        const l = lc.protocol === 'tcp' ? new TcpListener(lc, snap) : new HttpListener(lc, snap, certs.get(lc.name));
         const { host, port } = parseAddress(lc.address);
         fresh.push(l);
         await l.listen(host, port);
@@ -68,7 +98,7 @@ export class DataPlane {
       snap.dispose();
       throw err;
     }
-    for (const { config: lc, l } of next.values()) (l as HttpListener).update(lc, snap);
+    for (const { config: lc, l } of next.values()) (l as HttpListener).update(lc, snap, certs.get(lc.name));
     for (const [id, old] of this.listeners) if (!next.has(id)) void old.l.drain(drainMs);
     this.listeners.clear();
     for (const [id, v] of next) this.listeners.set(id, v);

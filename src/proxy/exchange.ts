@@ -20,6 +20,8 @@ export interface ForwardContext {
   readonly name: string;
   readonly maxHeaderCount: number;
   readonly maxBodyBytes: number;
+  /** `https` on TLS listeners: X-Forwarded-Proto. */
+  readonly proto: 'http' | 'https';
   /** True while draining: responses close their connection. */
   readonly draining: boolean;
   /** Requests in flight on this listener (drain waits for 0). */

@@ -10,6 +10,7 @@
  * tsx; the two changes were not measured apart.)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { recordFailure, recordSuccess } from '../health/index.js';
@@ -41,13 +42,17 @@ function ignore(): void {}
 export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessage, res: ServerResponse): void {
   const ex = new ProxyExchange(ctx, req, res, snap, snap.unrouted.get(ctx.name)!, performance.now());
   ctx.inflight++;
-  (ex.socket as TaggedSocket)[CURRENT] = ex;
+  // HTTP/2: many streams share one socket, so each stream aborts its own upstream request.
+  const h2 = req.httpVersionMajor === 2;
+  if (h2) (req as unknown as { stream: Http2Stream }).stream.once('close', () => ex.abort?.());
+  else (ex.socket as TaggedSocket)[CURRENT] = ex;
   if (ctx.draining) res.shouldKeepAlive = false;
   const raw = req.rawHeaders;
   // Node stops reading headers at maxHeadersCount without telling anyone; the server is set
   // to one more than our limit, so a full list means the client sent too many: 431 (RFC 6585 §5).
-  if (raw.length > ctx.maxHeaderCount * 2) return reply(ex, 431, true);
-  ex.upstreamHeaders = upstreamRequestHeaders(raw, ex.clientIp, 'http', ex);
+  // (HTTP/2's four pseudo-headers are in the list too and do not count.)
+  if (raw.length > (h2 ? ctx.maxHeaderCount + 4 : ctx.maxHeaderCount) * 2) return reply(ex, 431, true);
+  ex.upstreamHeaders = upstreamRequestHeaders(raw, ex.clientIp, ctx.proto, ex);
   // RFC 9112 §3.2: a request with more than one Host is a 400.
   if (ex.hostCount > 1) return reply(ex, 400, true);
   // RFC 9112 §6.1: chunked framing does not exist in HTTP/1.0; a message claiming it is a
@@ -58,7 +63,8 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
 
   const sized = ex.contentLength !== undefined && ex.contentLength !== '0';
   if (sized && Number(ex.contentLength) > ctx.maxBodyBytes) return reply(ex, 413, true);
-  if (ex.chunked || sized) {
+  // An HTTP/2 body is framed by DATA frames, with or without a content-length (RFC 9113 §8.1).
+  if (ex.chunked || sized || (h2 && !(req as unknown as { stream: Http2Stream }).stream.endAfterHeaders)) {
     // The body reaches undici through a pass-through, never as `req` itself: undici destroys
     // the body stream it was given when the request ends, and destroying `req` would destroy
     // the client's socket — keep-alive and pipelining after every request with a body would

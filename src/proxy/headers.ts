@@ -46,10 +46,20 @@ export function upstreamRequestHeaders(raw: readonly string[], clientIp: string,
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const len = name.length;
+    // HTTP/2 pseudo-headers (RFC 9113 §8.3): `:authority` is the Host; the rest are in the request line.
+    if (name.charCodeAt(0) === 58 /* : */) {
+      if (name === ':authority' && info.hostCount++ === 0) {
+        info.host = raw[i + 1];
+        out.push('host', raw[i + 1]);
+      }
+      continue;
+    }
     if (len === 2 || len === 4 || len === 6 || len === 7 || len === 10 || len === 14 || len === 15 || len === 16 || len === 17 || len === 19) {
       const lower = name.toLowerCase();
       switch (lower) {
         case 'host':
+          // HTTP/2 may carry Host beside :authority; the same name twice is one host (RFC 9113 §8.3.1).
+          if (info.hostCount > 0 && raw[i + 1] === info.host && raw[0].charCodeAt(0) === 58) continue;
           if (info.hostCount++ === 0) info.host = raw[i + 1];
           break;
         case 'content-length':

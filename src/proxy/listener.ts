@@ -5,16 +5,19 @@
  * The config snapshot is one reference, swapped on reload.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import http2, { type ServerHttp2Session } from 'node:http2';
+import type { Server, Socket } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Listener } from '../config/schema.js';
-import { connectionChannel } from '../telemetry/channels.js';
+import { connectionChannel, tlsChannel } from '../telemetry/channels.js';
 import type { ForwardContext } from './exchange.js';
 import { abortInFlight, forward } from './forward.js';
 import { pickSnapshot, type CanarySlice, type Serving, type Snapshot } from './snapshot.js';
 import { rawStatus } from './status.js';
 import { tunnelUpgrade } from './websocket.js';
 import { listenOn, trackSocket, waitForDrain, type SocketSet } from './sockets.js';
+import { ALPN, type CertificateSet } from './tls.js';
 
 /** How often Node checks header/request timeouts: a slow client is cut within timeout + this. */
 const CONNECTIONS_CHECK_MS = 250;
@@ -27,9 +30,23 @@ interface InFlight {
   req?: { complete: boolean };
 }
 
-/** One HTTP listener. */
+/**
+ * One HTTP listener. Plain: Node's HTTP/1.1 server. With `tls`: a TLS server in front that
+ * negotiates ALPN and hands each decrypted connection to the same HTTP/1.1 server, or to an
+ * HTTP/2 server for `h2` — rather than http2's own `allowHTTP1` fallback, which ignores the
+ * HTTP/1.1 server options (header and request timeouts, checked every 30 s instead of 250 ms).
+ */
 export class HttpListener implements ForwardContext, Serving {
-  readonly server: http.Server;
+  /** The server bound to the address (the HTTP server itself, or the TLS server). */
+  readonly server: Server;
+  /** HTTP/1.1 on every connection that is not HTTP/2. */
+  readonly http: http.Server;
+  /** HTTP/2 on TLS connections that chose `h2`. */
+  private readonly h2: http2.Http2Server | undefined;
+  /** Open HTTP/2 sessions (drain sends each a GOAWAY). */
+  readonly sessions = new Set<ServerHttp2Session>();
+  private certs: CertificateSet | undefined;
+  readonly proto: 'http' | 'https';
   name: string;
   maxHeaderCount: number;
   maxBodyBytes: number;
@@ -41,7 +58,7 @@ export class HttpListener implements ForwardContext, Serving {
   canary: CanarySlice | undefined = undefined;
   readonly sockets: SocketSet = { open: new Set(), upgraded: new Set() };
 
-  constructor(config: Listener, snap: Snapshot) {
+  constructor(config: Listener, snap: Snapshot, certs?: CertificateSet) {
     const l = config.limits;
     this.name = config.name;
     this.snap = snap;
@@ -49,7 +66,8 @@ export class HttpListener implements ForwardContext, Serving {
     this.maxBodyBytes = l.maxBodyBytes;
     this.maxTunnels = l.maxTunnels;
     this.tunnelIdleTimeout = l.tunnelIdleTimeout;
-    this.server = http.createServer({
+    this.proto = config.tls ? 'https' : 'http';
+    const server = (this.http = http.createServer({
       maxHeaderSize: l.maxHeaderBytes,
       headersTimeout: Math.min(l.headersTimeout, l.requestTimeout),
       requestTimeout: l.requestTimeout,
@@ -58,21 +76,48 @@ export class HttpListener implements ForwardContext, Serving {
       insecureHTTPParser: false,
       requireHostHeader: true,
       noDelay: true,
-    });
+    }));
     // One past the limit, so forward() can tell "exactly the limit" from "more" (Node drops the rest silently).
-    this.server.maxHeadersCount = l.maxHeaderCount + 1;
-    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => forward(this, pickSnapshot(this), req, res));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => tunnelUpgrade(this, pickSnapshot(this), req, socket, head));
-    this.server.on('clientError', onClientError);
+    server.maxHeadersCount = l.maxHeaderCount + 1;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => forward(this, pickSnapshot(this), req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => tunnelUpgrade(this, pickSnapshot(this), req, socket, head));
+    server.on('clientError', onClientError);
     // CONNECT would make this a tunnel to anywhere: never (RFC 9110 §9.3.6 lets a server refuse it).
-    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
       socket.on('error', () => socket.destroy());
       socket.end(rawStatus(405));
       setTimeout(() => socket.destroy(), 1000).unref();
     });
-    this.server.on('connection', (socket: Socket) => {
-      trackSocket(this.sockets, socket, this.name, connectionChannel);
+    if (!config.tls || certs === undefined) {
+      this.server = server;
+      server.on('connection', (socket: Socket) => {
+        trackSocket(this.sockets, socket, this.name, connectionChannel);
+        socket.once('close', () => abortInFlight(socket));
+      });
+      return;
+    }
+    this.certs = certs;
+    this.h2 = createH2(this, l);
+    const secure = tls.createServer({
+      ...certs.defaultPair,
+      minVersion: config.tls.minVersion,
+      ALPNProtocols: ALPN,
+      SNICallback: (name, cb) => cb(null, this.certs!.pick(name)),
+      // A TLS handshake that does not finish within the headers timeout is cut.
+      handshakeTimeout: Math.min(l.headersTimeout, 10_000),
+    });
+    this.server = secure;
+    secure.on('connection', (socket: Socket) => trackSocket(this.sockets, socket, this.name, connectionChannel));
+    secure.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      if (tlsChannel.hasSubscribers) tlsChannel.publish({ listener: this.name, ok: false, reason: tlsFailure(err) });
+      socket.destroy();
+    });
+    secure.on('secureConnection', (socket: TLSSocket) => {
+      if (tlsChannel.hasSubscribers) tlsChannel.publish({ listener: this.name, ok: true, reason: socket.alpnProtocol || 'none' });
+      socket.on('error', () => socket.destroy());
+      if (socket.alpnProtocol === 'h2') return void this.h2!.emit('connection', socket);
       socket.once('close', () => abortInFlight(socket));
+      server.emit('connection', socket);
     });
   }
 
@@ -88,31 +133,83 @@ export class HttpListener implements ForwardContext, Serving {
   }
 
   /** Applies a new config version: the snapshot, and the limits Node lets us change on a live server. */
-  update(config: Listener, snap: Snapshot): void {
+  update(config: Listener, snap: Snapshot, certs?: CertificateSet): void {
     const l = config.limits;
+    if (certs !== undefined) this.setCertificates(certs, config.tls?.minVersion);
     this.name = config.name;
     this.maxHeaderCount = l.maxHeaderCount;
     this.maxBodyBytes = l.maxBodyBytes;
     this.maxTunnels = l.maxTunnels;
     this.tunnelIdleTimeout = l.tunnelIdleTimeout;
-    this.server.maxHeadersCount = l.maxHeaderCount + 1;
-    this.server.headersTimeout = Math.min(l.headersTimeout, l.requestTimeout);
-    this.server.requestTimeout = l.requestTimeout;
-    this.server.keepAliveTimeout = l.keepAliveTimeout;
+    this.http.maxHeadersCount = l.maxHeaderCount + 1;
+    this.http.headersTimeout = Math.min(l.headersTimeout, l.requestTimeout);
+    this.http.requestTimeout = l.requestTimeout;
+    this.http.keepAliveTimeout = l.keepAliveTimeout;
     this.snap = snap;
+  }
+
+  /** Renewed certificates: new handshakes get them; open connections keep the context they have. */
+  setCertificates(certs: CertificateSet, minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined): void {
+    if (this.certs === undefined) return;
+    this.certs = certs;
+    (this.server as tls.Server).setSecureContext({ ...certs.defaultPair, minVersion });
   }
 
   /** Stops accepting, lets requests in flight finish (their connections close after the response), then closes everything left at the deadline. */
   async drain(deadlineMs: number): Promise<void> {
     this.draining = true;
     this.server.close();
+    // HTTP/2: GOAWAY now; each session closes once its open streams are done.
+    for (const s of this.sessions) s.close();
     await waitForDrain(this.sockets, deadlineMs, () => {
-      this.server.closeIdleConnections();
+      this.http.closeIdleConnections();
       return this.inflight === 0 && this.sockets.upgraded.size === 0;
     });
-    this.server.closeAllConnections();
+    this.http.closeAllConnections();
+    for (const s of this.sessions) s.destroy();
     for (const s of this.sockets.upgraded) s.destroy();
+    for (const s of this.sockets.open) s.destroy();
   }
+}
+
+/**
+ * The HTTP/2 side of a TLS listener: the same forward() as HTTP/1.1 (Node's compatibility
+ * request/response), with nghttp2's limits set from the listener's: streams per connection,
+ * header list pairs and bytes. The floods of the last years are bounded in nghttp2 and Node
+ * (rapid reset, CVE-2023-44487: RST_STREAM rate limit; CONTINUATION flood, CVE-2024-27983:
+ * header block limits; SETTINGS/PING floods: outstanding limits), each tested from a raw client
+ * in test/dataplane/http2-floods-leave-the-process-serving.test.ts. An idle session is closed.
+ */
+function createH2(owner: HttpListener, l: Listener['limits']): http2.Http2Server {
+  const h2 = http2.createServer({
+    maxHeaderListPairs: l.maxHeaderCount + 8,
+    maxSessionMemory: 16,
+    maxOutstandingPings: 10,
+    maxSettings: 32,
+    maxSessionInvalidFrames: 100,
+    maxSessionRejectedStreams: 100,
+    settings: { maxConcurrentStreams: l.maxConcurrentStreams, maxHeaderListSize: l.maxHeaderBytes, enablePush: false },
+  });
+  h2.on('request', (req, res) => forward(owner, pickSnapshot(owner), req as unknown as IncomingMessage, res as unknown as ServerResponse));
+  h2.on('session', (session: ServerHttp2Session) => {
+    owner.sessions.add(session);
+    session.on('error', () => session.destroy());
+    session.setTimeout(Math.max(l.keepAliveTimeout, l.requestTimeout), () => session.close());
+    session.once('close', () => owner.sessions.delete(session));
+  });
+  h2.on('sessionError', () => undefined);
+  return h2;
+}
+
+/** A short reason for a failed handshake, for the metric's label. */
+function tlsFailure(err: NodeJS.ErrnoException): string {
+  const code = err.code ?? '';
+  if (code === 'ECONNRESET') return 'reset';
+  if (/TIMEOUT/i.test(code) || /timed out/i.test(err.message)) return 'timeout';
+  if (/VERSION|PROTOCOL/i.test(code)) return 'protocol-version';
+  if (/CIPHER/i.test(code)) return 'no-shared-cipher';
+  if (/HTTP_REQUEST/i.test(code)) return 'plain-http';
+  return 'other';
 }
 
 /**

@@ -44,7 +44,7 @@ export function tunnelUpgrade(ctx: UpgradeContext, snap: Snapshot, req: Incoming
   const websocket = method === 'GET' && isWebSocket(req.headers.upgrade);
   // Anything but a WebSocket upgrade goes on as a plain request: its Upgrade, Connection and
   // HTTP2-Settings headers are hop-by-hop and dropped (RFC 9113 §3.1 retired h2c anyway).
-  const headers = websocket ? upgradeRequestHeaders(req.rawHeaders, clientIp, 'http', info) : withoutHttp2Settings(upstreamRequestHeaders(req.rawHeaders, clientIp, 'http', info));
+  const headers = websocket ? upgradeRequestHeaders(req.rawHeaders, clientIp, ctx.proto, info) : withoutHttp2Settings(upstreamRequestHeaders(req.rawHeaders, clientIp, ctx.proto, info));
   if (info.hostCount !== 1 || (req.url ?? '').charCodeAt(0) !== 47) return refuse(client, 400);
   if (ctx.draining) return refuse(client, 503);
   const request: RequestInfo = { method, host: info.host, path: req.url ?? '/', headers: req.headers, clientIp };

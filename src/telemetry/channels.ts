@@ -47,6 +47,13 @@ export interface ConnectionEvent {
   readonly delta: 1 | -1;
 }
 
+/** A TLS handshake on a listener: done (`reason` is the ALPN protocol) or failed (`reason` says why). */
+export interface TlsEvent {
+  readonly listener: string;
+  readonly ok: boolean;
+  readonly reason: string;
+}
+
 /** A config version was applied, or a reload refused. */
 export interface ConfigEvent {
   readonly version: number;
@@ -61,6 +68,7 @@ export const endpointChannel = diagnostics.channel('evenkeel:endpoint');
 export const upstreamErrorChannel = diagnostics.channel('evenkeel:upstream-error');
 export const connectionChannel = diagnostics.channel('evenkeel:connection');
 export const configChannel = diagnostics.channel('evenkeel:config');
+export const tlsChannel = diagnostics.channel('evenkeel:tls');
 /** A sampled request's head (the live traffic sample); carries the proxy's exchange object. */
 export const sampleChannel = diagnostics.channel('evenkeel:sample');
 

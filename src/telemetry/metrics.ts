@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { configChannel, connectionChannel, requestChannel, type ConfigEvent, type ConnectionEvent, type MetricKey, type RequestRecord } from './channels.js';
+import { configChannel, connectionChannel, requestChannel, tlsChannel, type ConfigEvent, type ConnectionEvent, type MetricKey, type RequestRecord, type TlsEvent } from './channels.js';
 import type { StateProvider } from './state.js';
 import { FastHistogram, type HistogramCell } from './histogram.js';
 
@@ -29,6 +29,7 @@ export class Metrics {
   private readonly duration: FastHistogram;
   private readonly all: Series[] = [];
   private readonly connections: Gauge<'listener'>;
+  private readonly handshakes: Counter<'listener' | 'result' | 'reason'>;
   private readonly version: Gauge;
   private readonly info: Gauge<'version' | 'hash'>;
   private readonly lastApply: Gauge;
@@ -39,6 +40,10 @@ export class Metrics {
   private readonly timer: NodeJS.Timeout;
   private provider: StateProvider = () => [];
   private readonly onRequest = (m: unknown) => this.record(m as RequestRecord);
+  private readonly onTls = (m: unknown) => {
+    const e = m as TlsEvent;
+    this.handshakes.inc({ listener: e.listener, result: e.ok ? 'ok' : 'failed', reason: e.reason });
+  };
   private readonly onConnection = (m: unknown) => this.connections.inc({ listener: (m as ConnectionEvent).listener }, (m as ConnectionEvent).delta);
   private readonly onConfig = (m: unknown) => this.config(m as ConfigEvent);
 
@@ -59,6 +64,7 @@ export class Metrics {
     requestCounter('evenkeel_requests_total', 'Requests by listener, route, pool, backend and status sent to the client', false);
     requestCounter('evenkeel_canary_requests_total', 'Requests served by a config canary (also counted in evenkeel_requests_total)', true);
     this.duration = new FastHistogram('evenkeel_request_duration_seconds', 'Time from request to the end of the response', BUCKETS, registry);
+    this.handshakes = new Counter({ name: 'evenkeel_tls_handshakes_total', help: 'TLS handshakes per listener: result ok (reason: the ALPN protocol) or failed (reason: why)', labelNames: ['listener', 'result', 'reason'], registers });
     this.connections = new Gauge({ name: 'evenkeel_active_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers, aggregator: 'sum' });
     new Gauge({ name: 'evenkeel_backend_up', help: '1 when the backend is usable (healthy, not ejected)', labelNames: ['pool', 'backend'], registers, aggregator: 'min',
       collect() { this.reset(); for (const b of self.provider()) this.set({ pool: b.pool, backend: b.backend }, b.up ? 1 : 0); } });
@@ -79,6 +85,7 @@ export class Metrics {
     this.timer.unref();
     requestChannel.subscribe(this.onRequest);
     connectionChannel.subscribe(this.onConnection);
+    tlsChannel.subscribe(this.onTls);
     configChannel.subscribe(this.onConfig);
   }
 
@@ -153,6 +160,7 @@ export class Metrics {
     clearInterval(this.timer);
     requestChannel.unsubscribe(this.onRequest);
     connectionChannel.unsubscribe(this.onConnection);
+    tlsChannel.unsubscribe(this.onTls);
     configChannel.unsubscribe(this.onConfig);
   }
 }
