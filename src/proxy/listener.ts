@@ -180,6 +180,9 @@ export class HttpListener implements ForwardContext, Serving {
  * header block limits; SETTINGS/PING floods: outstanding limits), each tested from a raw client
  * in test/dataplane/http2-floods-leave-the-process-serving.test.ts. An idle session is closed.
  */
+/** Streams a client may reset before their response before its share of resets is judged. */
+const PREMATURE_RESETS = 100;
+
 function createH2(owner: HttpListener, l: Listener['limits']): http2.Http2Server {
   const h2 = http2.createServer({
     maxHeaderListPairs: l.maxHeaderCount + 8,
@@ -194,6 +197,22 @@ function createH2(owner: HttpListener, l: Listener['limits']): http2.Http2Server
   h2.on('session', (session: ServerHttp2Session) => {
     owner.sessions.add(session);
     session.on('error', () => session.destroy());
+    // Rapid reset (CVE-2023-44487): nghttp2 as bundled with Node 20 does not rate-limit a
+    // client's RST_STREAMs, and each reset stream has already cost a backend request. Like
+    // Envoy's premature-reset check: once a session has reset 100 streams before their
+    // response, and more than half of its streams, it gets GOAWAY(ENHANCE_YOUR_CALM) and is cut.
+    let streams = 0;
+    let resets = 0;
+    session.on('stream', (stream) => {
+      streams++;
+      stream.once('close', () => {
+        if (stream.rstCode === http2.constants.NGHTTP2_NO_ERROR || stream.headersSent) return;
+        if (++resets >= PREMATURE_RESETS && resets * 2 > streams && !session.destroyed) {
+          session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+          session.destroy();
+        }
+      });
+    });
     session.setTimeout(Math.max(l.keepAliveTimeout, l.requestTimeout), () => session.close());
     session.once('close', () => owner.sessions.delete(session));
   });
