@@ -4,6 +4,7 @@
 // their Before example.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,9 @@ import { CODES, type Code, type Finding } from '../src/config/findings.js';
 import { validateText, type ValidationReport } from '../src/analysis/validate.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+// EK124's example needs a certificate that expires within 14 days of today: made here, each run.
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=www.example.com',
+  '-addext', 'subjectAltName=DNS:www.example.com', '-days', '7', '-keyout', join(repoRoot, 'examples', 'tls', 'expiring.key'), '-out', join(repoRoot, 'examples', 'tls', 'expiring.crt')], { stdio: 'ignore' });
 const docFile = join(repoRoot, 'docs', 'rules.md');
 const doc = readFileSync(docFile, 'utf8');
 

@@ -13,6 +13,7 @@ import { structureRules } from './rules/structure.js';
 import { capacityRules } from './rules/capacity.js';
 import { healthRules } from './rules/health.js';
 import { changeRules } from './rules/change.js';
+import { tlsRules } from './rules/tls.js';
 
 /** What validate reports; `valid` is false when any finding is an error. */
 export interface ValidationReport {
@@ -34,7 +35,7 @@ export interface ValidateOptions {
   sampleRequests?: readonly SampleRequest[];
 }
 
-const RULES = [structureRules, capacityRules, healthRules, changeRules];
+const RULES = [structureRules, tlsRules, capacityRules, healthRules, changeRules];
 
 /** Validates a config file. Throws FileReadError only when the config file cannot be read. */
 export function validateFile(file: string, options: ValidateOptions = {}): ValidationReport {

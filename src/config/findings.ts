@@ -54,6 +54,11 @@ export const CODES = {
   EK118: { severity: 'error', title: 'Admin API on a non-loopback address without a token' },
   EK119: { severity: 'error', title: 'Traffic sample cannot be used' },
   EK120: { severity: 'warning', title: 'guardrails.traffic.routes names an unknown route' },
+  EK121: { severity: 'error', title: 'A TLS certificate or key file cannot be loaded' },
+  EK122: { severity: 'error', title: 'A TLS key does not match its certificate' },
+  EK123: { severity: 'error', title: 'A TLS certificate has expired or is not yet valid' },
+  EK124: { severity: 'warning', title: 'A TLS certificate expires within 14 days' },
+  EK125: { severity: 'warning', title: "A route's host is not covered by its listener's certificates" },
   // EK2xx traffic and capacity
   EK200: { severity: 'info', title: 'No traffic model: capacity checks skipped' },
   EK201: { severity: 'error', title: 'Predicted share above maxBackendShare' },

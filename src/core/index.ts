@@ -4,3 +4,4 @@ export * from './address.js';
 export * from './text.js';
 export * from './random.js';
 export * from './ring.js';
+export * from './certificate.js';

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import tls, { type SecureContext } from 'node:tls';
-import { X509Certificate } from 'node:crypto';
 import type { Listener } from '../config/schema.js';
+import { certificateNames } from '../core/certificate.js';
 
 /** ALPN: HTTP/2 first, HTTP/1.1 for every client that does not speak it. */
 export const ALPN = ['h2', 'http/1.1'];
@@ -29,10 +29,9 @@ export class CertificateSet {
       const ctx = tls.createSecureContext({ cert, key, minVersion: config.minVersion });
       first ??= { ctx, cert, key };
       for (const name of certificateNames(cert)) {
-        const lower = name.toLowerCase();
-        if (lower.startsWith('*.')) {
-          if (!this.wildcard.has(lower.slice(2))) this.wildcard.set(lower.slice(2), ctx);
-        } else if (!this.exact.has(lower)) this.exact.set(lower, ctx);
+        if (name.startsWith('*.')) {
+          if (!this.wildcard.has(name.slice(2))) this.wildcard.set(name.slice(2), ctx);
+        } else if (!this.exact.has(name)) this.exact.set(name, ctx);
       }
     }
     this.fallback = first!.ctx;
@@ -49,12 +48,3 @@ export class CertificateSet {
   }
 }
 
-/** The DNS names a PEM certificate covers: its subjectAltName DNS entries, else its CN. */
-export function certificateNames(pem: Buffer | string): string[] {
-  const x = new X509Certificate(pem);
-  const san = x.subjectAltName;
-  const dns = san ? san.split(/,\s*/).filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4)) : [];
-  if (dns.length > 0) return dns;
-  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
-  return cn ? [cn] : [];
-}
