@@ -9,7 +9,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
-import { CanaryError } from '../errors.js';
+import { CanaryError, InstanceError } from '../errors.js';
 import type { BoundListener, SampledRequest, VersionInfo } from '../proxy/index.js';
 import type { BackendSnapshot } from '../telemetry/index.js';
 import type { ObservedBackend, Plane } from './plane.js';
@@ -17,7 +17,8 @@ import { observedFromMetrics } from './status.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
 /** How long a worker may take to start and apply a config. */
-const APPLY_TIMEOUT_MS = 15_000;
+/** How long a worker may take to start or answer; generous, since a loaded machine (or tsx compiling every module again in each worker) can take many seconds. */
+const APPLY_TIMEOUT_MS = 60_000;
 /** Pause before replacing a worker that died. */
 const RESPAWN_DELAY_MS = 500;
 
@@ -70,7 +71,7 @@ export class ClusterPlane implements Plane {
       }, RESPAWN_DELAY_MS).unref();
     });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('a worker did not start in time')), APPLY_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new InstanceError(`a data-plane worker did not start within ${APPLY_TIMEOUT_MS / 1000} s (is the machine overloaded? try fewer --workers)`)), APPLY_TIMEOUT_MS);
       w.on('message', (m: FromWorker) => {
         if (m?.type === 'ready') {
           clearTimeout(timer);
@@ -86,7 +87,7 @@ export class ClusterPlane implements Plane {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         w.off('message', onMessage);
-        reject(new Error(`a worker did not answer "${msg.type}" in time`));
+        reject(new InstanceError(`a data-plane worker did not answer "${msg.type}" within ${APPLY_TIMEOUT_MS / 1000} s`));
       }, APPLY_TIMEOUT_MS);
       const onMessage = (m: FromWorker) => {
         if (m?.type !== reply) return;
