@@ -112,7 +112,8 @@ function shareTolerance(pl: PoolLoad, share: number, algorithm: string): number 
   const slot = 2 / 5003;
   if (n === 0 || !pl.hash || pl.hash.sampledRps <= 0) return slot;
   const sampledFraction = pl.hash.sampledRps / pl.rps;
-  return slot + sampledFraction * 3 * Math.sqrt((share * (1 - share)) / n);
+  // A share summed from floats can be 1 + ε: clamp, or the square root is NaN and nothing fires.
+  return slot + sampledFraction * 3 * Math.sqrt(Math.max(0, share * (1 - share)) / n);
 }
 
 /** EK202: each server (one address, maybe in several pools) against its capacity less headroom. */

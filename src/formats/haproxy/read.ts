@@ -193,7 +193,7 @@ function buildListeners(proxy: Proxy, sink: Sink, poolNames: Map<string, string>
       const backend = /backend (\S+)/.exec(message)?.[1];
       const servers = backend ? serverNames.get(backend) : undefined;
       if (servers?.length) message += ` (server${servers.length > 1 ? 's' : ''} ${servers.join(', ')})`;
-      else sink.add(code, word, message, code === 'EK508' ? 'rand(n) draws an integer from 0 to n-1: for a p% canary write { rand(100) lt p }, with p below 100' : 'remove the rule, or raise the bound so the test can be true');
+      sink.add(code, word, message, code === 'EK508' ? 'rand(n) draws an integer from 0 to n-1: for a p% canary write { rand(100) lt p }, with p below 100' : 'remove the rule, or raise the bound so the test can be true');
     };
     const entries = bi === 0 ? compileRules(rules, fallback, report) : compileRules(rules, fallback, () => undefined);
     const names = new Set<string>();
