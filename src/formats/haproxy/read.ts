@@ -43,6 +43,13 @@ export function readHaproxy(text: string, file = '<input>', options: ReadOptions
 }
 
 function read(text: string, file: string, options: ReadOptions, sink: Sink): LoadResult {
+  // Bytes that were not text arrive as NUL or U+FFFD (the decoder's replacement character).
+  const bad = /[\u0000\uFFFD]/.exec(text);
+  if (bad) {
+    const line = text.slice(0, bad.index).split('\n').length;
+    sink.add('EK500', { text: '', line, column: bad.index - text.lastIndexOf('\n', bad.index - 1) }, `${file} is not text: line ${line} has ${bad[0] === '\u0000' ? 'a NUL byte' : 'bytes that are not UTF-8'}`, 'check that this is the haproxy.cfg and not a log, a dump or a binary');
+    return { file, text, findings: sink.findings, locator: sink.locator };
+  }
   const { lines, problems } = lex(text, options.env ?? {});
   for (const p of problems) {
     const word = { text: '', line: p.line, column: p.column };
