@@ -3,7 +3,9 @@
 // code its `# expect:` line names, and that error names the server (or address).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, cli } from '../helpers.ts';
 
@@ -48,3 +50,42 @@ for (const name of bad) {
     assert.ok(hit.line > 3, `${name}: the finding points into the config, at line ${hit.line}`);
   });
 }
+
+/** A temp folder with an `evenkeel` command that runs this checkout's CLI. */
+function evenkeelOnPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'evenkeel-bin-'));
+  writeFileSync(join(dir, 'evenkeel'), `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin', 'evenkeel.js')}" "$@"\n`);
+  chmodSync(join(dir, 'evenkeel'), 0o755);
+  return dir;
+}
+
+const haveHaproxy = existsSync('/usr/sbin/haproxy');
+
+test('the CI recipe: evenkeel validate, then haproxy -c; a refused config stops the job', { skip: !haveHaproxy && 'haproxy is not installed' }, () => {
+  const bin = evenkeelOnPath();
+  const env = { ...process.env, PATH: `${bin}:/usr/sbin:${process.env.PATH}` };
+  const ok = spawnSync('/bin/sh', ['ci-check.sh'], { cwd: DIR, env, encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout + ok.stderr, /Configuration file is valid/);
+  const refused = spawnSync('/bin/sh', ['ci-check.sh', 'bad/all-but-one-weight-0.cfg'], { cwd: DIR, env, encoding: 'utf8' });
+  assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stdout, /error EK209: all traffic of pool web goes to web1/);
+  assert.doesNotMatch(refused.stdout + refused.stderr, /Configuration file is valid/, 'haproxy -c does not run after a refusal');
+});
+
+test('the Data Plane API validate_cmd: no shell, no PATH, the transaction in $DATAPLANEAPI_TRANSACTION_FILE; exit 0 accepts, 1 rejects with the findings on stderr', { skip: !haveHaproxy && 'haproxy is not installed' }, () => {
+  const bin = evenkeelOnPath();
+  const tx = mkdtempSync(join(tmpdir(), 'evenkeel-tx-'));
+  const run = (cfg: string) => {
+    const file = join(tx, `haproxy.cfg.${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, readFileSync(join(DIR, cfg)));
+    // What client-native does: exec the command with only this variable set (plus ours).
+    return spawnSync(join(DIR, 'dataplaneapi-validate.sh'), [], { encoding: 'utf8', env: { DATAPLANEAPI_TRANSACTION_FILE: file, EVENKEEL: join(bin, 'evenkeel'), GUARDRAILS: join(DIR, 'guardrails.yaml') } });
+  };
+  const ok = run('haproxy.cfg');
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  const bad = run('bad/balance-first-without-maxconn.cfg');
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /error EK503: backend web uses balance first and server app1/);
+  assert.equal(bad.stdout, '');
+});
