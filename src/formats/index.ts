@@ -119,17 +119,26 @@ export function loadGuardrails(file: string): Guard {
   const buf = readBounded(file, MAX_CONFIG_BYTES);
   if (!buf) return { file, guardrails: {}, findings: [{ ...finding('EK100', { message: `${file} is larger than ${MAX_CONFIG_BYTES / 1048576} MiB`, hint: 'a guardrails file is a short YAML file', path: [] }), file, line: 1, column: 1 }], locate: () => undefined };
   const text = buf.toString('utf8');
-  const parsed = parseYamlAgainst(guardFileSchema, text, file, 'a guardrails file has evenkeel guardrails keys (traffic:, maxBackendShare: …) and capacity: {BACKEND: N}');
-  const findings = parsed.findings.map((f) => ({ ...f, file }));
-  const locate = (path: (string | number)[]) => parsed.locator.locate(path);
-  if (!parsed.value) return { file, guardrails: {}, findings, locate };
-  const raw = (parseYaml(text) ?? {}) as Record<string, unknown>;
-  const { capacity, ...guardrails } = raw;
+  // Positions cost a second parse, so they are built only when a finding needs one.
+  let positioned: ReturnType<typeof parse> | undefined;
+  const parse = () => parseYamlAgainst(guardFileSchema, text, file, 'a guardrails file has evenkeel guardrails keys (traffic:, maxBackendShare: …) and capacity: {BACKEND: N}');
+  const locate = (path: (string | number)[]) => (positioned ??= parse()).locator.locate(path);
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { uniqueKeys: true }) ?? {};
+  } catch {
+    raw = undefined;
+  }
+  if (raw === undefined || !guardFileSchema.safeParse(raw).success) {
+    positioned = parse();
+    return { file, guardrails: {}, findings: positioned.findings.map((f) => ({ ...f, file })), locate };
+  }
+  const { capacity, ...guardrails } = raw as Record<string, unknown>;
   const traffic = guardrails.traffic as Record<string, unknown> | undefined;
   if (traffic && typeof traffic.sample === 'string' && !isAbsolute(traffic.sample)) {
     guardrails.traffic = { ...traffic, sample: resolve(dirname(resolve(file)), traffic.sample) };
   }
-  return { file, guardrails, capacity: capacity as Guard['capacity'], findings, locate };
+  return { file, guardrails, capacity: capacity as Guard['capacity'], findings: [], locate };
 }
 
 /** `capacity:` keys that name no pool or server of the config: a typo would silently drop a check. */

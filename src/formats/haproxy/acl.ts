@@ -102,8 +102,10 @@ export function parseAclBody(words: string[]): Atom {
   const fetch = m[1].replace(/^req\./, '');
   method ??= m[2] ? FETCH_METHOD[m[2]] : undefined;
   const arg = m[3];
+  // `lower` is what -i does; `host_only` drops the port, as evenkeel's host match does.
   const converters = (m[4] ?? '').split(',').filter(Boolean);
-  if (converters.some((c) => c !== 'lower')) return { kind: 'unknown', why: `${crit}: the converter ${converters.find((c) => c !== 'lower')}` };
+  const odd = converters.find((c) => c !== 'lower' && !(c === 'host_only' && arg?.trim().toLowerCase() === 'host'));
+  if (odd) return { kind: 'unknown', why: `${crit}: the converter ${odd}` };
   if (converters.includes('lower')) ignoreCase = true;
 
   if (fetch === 'rand') return randAtom(arg, values, words.join(' '));
@@ -236,14 +238,22 @@ function intersectHost(a: string | undefined, b: string | undefined): string | u
   return null;
 }
 
-/** True when every request `later` accepts, `earlier` accepts too. */
+/** True when every request `later` accepts, `earlier` accepts too. Conservative: false when unsure. */
 export function coversMatch(earlier: RouteMatch, later: RouteMatch): boolean {
-  const both = intersect(earlier, later);
-  return both !== null && JSON.stringify(normalize(both)) === JSON.stringify(normalize(later));
-}
-
-function normalize(m: RouteMatch): RouteMatch {
-  return { host: m.host, pathPrefix: m.pathPrefix || undefined, methods: m.methods ? [...m.methods].sort() : undefined, headers: m.headers ? Object.fromEntries(Object.entries(m.headers).sort()) : undefined };
+  if (earlier.host !== undefined) {
+    const l = later.host;
+    if (l === undefined) return false;
+    if (earlier.host.startsWith('*.')) {
+      const suffix = earlier.host.slice(1);
+      if (!(l.endsWith(suffix) && (l.startsWith('*.') ? l.length >= earlier.host.length : l.length > suffix.length))) return false;
+    } else if (earlier.host !== l) return false;
+  }
+  if (earlier.pathPrefix && !(later.pathPrefix ?? '').startsWith(earlier.pathPrefix)) return false;
+  if (earlier.methods && !(later.methods && later.methods.every((m) => earlier.methods!.includes(m)))) return false;
+  if (earlier.headers) {
+    for (const [k, v] of Object.entries(earlier.headers)) if (later.headers?.[k] !== v) return false;
+  }
+  return true;
 }
 
 // ---- rule compilation ------------------------------------------------------------------
@@ -261,8 +271,7 @@ export function compileRules(rules: Rule[], fallback: Entry | undefined, report:
       list = [{ match: {}, targets: [{ pool: rule.backend, weight: 1 }], at: rule.at, poolAt: rule.poolAt }];
       continue;
     }
-    for (let t = rule.cond.length - 1; t >= 0; t--) list = prependTerm(rule, rule.cond[t], list, report);
-    list = prune(list);
+    for (let t = rule.cond.length - 1; t >= 0; t--) list = prepend(prependTerm(rule, rule.cond[t], list, report), list);
     if (list.length > MAX_ENTRIES) {
       truncated = true;
       list = list.slice(0, MAX_ENTRIES);
@@ -272,11 +281,12 @@ export function compileRules(rules: Rule[], fallback: Entry | undefined, report:
   return list;
 }
 
+/** The entries one AND-term of a rule puts in front of `rest` (none when it can never match). */
 function prependTerm(rule: Rule, term: Literal[], rest: Entry[], report: Report): Entry[] {
   const unknown = term.find((l) => l.atom.kind === 'unknown');
   if (unknown && unknown.atom.kind === 'unknown') {
     report('EK502', unknown.word, `use_backend ${rule.backend}: ${unknown.atom.why} cannot be modelled, so the prediction leaves this condition out: the requests it matches are predicted to go where the rules below send them`);
-    return rest;
+    return [];
   }
   let p = 1;
   const positives: RouteMatch[][] = [];
@@ -284,7 +294,7 @@ function prependTerm(rule: Rule, term: Literal[], rest: Entry[], report: Report)
   for (const l of term) {
     const a = l.atom;
     if (a.kind === 'always' || a.kind === 'never') {
-      if ((a.kind === 'never') !== l.neg) return rest;
+      if ((a.kind === 'never') !== l.neg) return [];
       continue;
     }
     if (a.kind === 'rand') {
@@ -301,7 +311,7 @@ function prependTerm(rule: Rule, term: Literal[], rest: Entry[], report: Report)
     if (p >= 1) report('EK508', randLit.word, `use_backend ${rule.backend} if { ${randLit.atom.text} } is always true (rand(n) draws 0 to n-1): every request it sees goes to backend ${rule.backend}, none falls through`);
     if (p <= 0) {
       report('EK509', randLit.word, `use_backend ${rule.backend} if { ${randLit.atom.text} } is never true (rand(n) draws 0 to n-1): backend ${rule.backend} gets nothing from this rule`);
-      return rest;
+      return [];
     }
   }
   // P: the AND of the positive alternatives, as a list of matches (distributing AND over OR).
@@ -337,7 +347,7 @@ function prependTerm(rule: Rule, term: Literal[], rest: Entry[], report: Report)
       if (!rest.some((e) => coversMatch(e.match, pm))) out.push(own(pm, [{ pool: rule.backend, weight: 1 }]));
     }
   }
-  return [...out, ...rest];
+  return out;
 }
 
 /** `p` of the traffic to `pool`, `1 - p` spread like `targets`; weights in parts per 10,000. */
@@ -348,9 +358,15 @@ function mix(pool: string, p: number, targets: Target[]): Target[] {
   return [...out].map(([name, weight]) => ({ pool: name, weight: Math.round(weight * 1000) / 1000 }));
 }
 
-/** Drops entries an earlier entry fully covers (they could never be reached). */
-function prune(list: Entry[]): Entry[] {
-  const out: Entry[] = [];
-  for (const e of list) if (!out.some((x) => coversMatch(x.match, e.match))) out.push(e);
-  return out;
+/**
+ * `added` in front of `rest`, without entries that can never be reached: an added entry an
+ * earlier added one covers, and a `rest` entry an added one covers (`rest` is already pruned,
+ * so only the new entries need checking: linear per rule, not quadratic in the whole list).
+ */
+function prepend(added: Entry[], rest: Entry[]): Entry[] {
+  if (added.length === 0) return rest;
+  const front: Entry[] = [];
+  for (const e of added) if (!front.some((x) => coversMatch(x.match, e.match))) front.push(e);
+  const kept = rest.filter((e) => !front.some((x) => coversMatch(x.match, e.match)));
+  return [...front, ...kept];
 }
