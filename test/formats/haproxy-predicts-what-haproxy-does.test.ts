@@ -134,6 +134,33 @@ backend web
 `,
   },
   {
+    desc: 'a listen section with bind is a listener and its pool',
+    pools: { app: ['l1', 'l2'] },
+    body: `listen app
+    bind $bind
+    server l1 $l1 weight 2
+    server l2 $l2
+`,
+  },
+  {
+    desc: 'a named defaults section, from, and a default_backend inherited from it',
+    pools: { web: ['w1', 'w2', 'w3'] },
+    body: `defaults site
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    balance static-rr
+    default_backend web
+frontend public from site
+    bind $bind
+backend web from site
+    server w1 $w1 weight 3
+    server w2 $w2 weight 2
+    server w3 $w3 weight 0
+`,
+  },
+  {
     desc: 'use_backend by host and path ACLs, default_backend for the rest',
     pools: { api: ['a1', 'a2'], static: ['s1'], web: ['w1', 'w2'] },
     body: `frontend public

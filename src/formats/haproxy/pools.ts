@@ -120,7 +120,7 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
   if (algo === 'roundrobin' || algo === 'static-rr') pool.algorithm = 'round-robin';
   else if (algo === 'leastconn') {
     pool.algorithm = 'least-request';
-    sink.info('EK505', balanceWord, `backend ${proxy.name}: leastconn is predicted weight-proportional, an approximation: HAProxy picks the server with the fewest connections (weights 3:1 gave 50/50 with sequential requests and 61/39 at 16 connections here)`, 'nothing to fix; use roundrobin if the shares must follow the weights exactly');
+    sink.info('EK505', balanceWord, `backend ${proxy.name}: leastconn is predicted weight-proportional, an approximation: HAProxy picks the server with the fewest connections (weights 3:1 gave 50/50 with sequential requests and 60/40 to 70/30 at 16 concurrent connections on haproxy 2.6)`, 'nothing to fix; use roundrobin if the shares must follow the weights exactly');
   } else if (/^random(\(\d+\))?$/.test(algo)) pool.algorithm = 'random';
   else if (algo === 'source') hashed('client-ip', 'source');
   else if (algo === 'uri') hashed('path', 'uri');
