@@ -12,6 +12,11 @@ import type { Sink } from './sink.js';
 /** Server keywords that take one argument (so it is not mistaken for a keyword). */
 const WITH_ARG = new Set(['addr', 'agent-addr', 'agent-inter', 'agent-port', 'agent-send', 'alpn', 'ca-file', 'check-alpn', 'check-proto', 'check-sni', 'ciphers', 'ciphersuites', 'client-sigalgs', 'cookie', 'crl-file', 'crt', 'curves', 'downinter', 'error-limit', 'fall', 'fastinter', 'guid', 'hash-key', 'id', 'init-addr', 'inter', 'log-proto', 'max-reuse', 'maxconn', 'maxqueue', 'minconn', 'namespace', 'npn', 'observe', 'on-error', 'on-marked-down', 'on-marked-up', 'pool-low-conn', 'pool-max-conn', 'pool-purge-delay', 'port', 'proto', 'proxy-v2-options', 'redir', 'resolve-net', 'resolve-opts', 'resolve-prefer', 'resolvers', 'rise', 'set-proxy-v2-tlv-fmt', 'shard', 'sigalgs', 'slowstart', 'sni', 'socks4', 'source', 'ssl-max-ver', 'ssl-min-ver', 'tcp-ut', 'track', 'usesrc', 'verify', 'verifyhost', 'weight', 'ws']);
 
+/** `disabled` on a line of its own: the whole proxy is off. */
+export function isDisabledLine(l: Line): boolean {
+  return l.words.length === 1 && l.words[0].text === 'disabled';
+}
+
 /** One server as read, before the pool decides who serves. */
 interface Server {
   name: string;
@@ -135,8 +140,10 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
   } else if (algo === 'url_param' || /^rdp-cookie/.test(algo)) notHashed(balance.slice(1).join(' '));
   else if (algo !== 'first') sink.error('EK501', balanceWord, `backend ${proxy.name}: unknown balance algorithm "${algo}"`, 'use roundrobin, static-rr, leastconn, first, random, source, uri, url_param, hdr(NAME) or hash');
 
-  // Who serves: weight 0 and disabled serve nothing; backups only when no primary can.
-  const weightOf = (s: Server) => (s.disabled ? 0 : s.weight);
+  // Who serves: weight 0 and disabled serve nothing (nor does any server of a disabled
+  // backend); backups only when no primary can.
+  const sectionOff = proxy.section.body.some(isDisabledLine);
+  const weightOf = (s: Server) => (s.disabled || sectionOff ? 0 : s.weight);
   const allBackups = st.options.get('allbackups')?.on === true;
   const backups = servers.filter((s) => s.backup && weightOf(s) > 0);
   const standby = new Set<Server>();
@@ -162,6 +169,10 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
     }
   }
 
+  // Findings about the server list as a whole point at what switched it off, or its first server.
+  const offLine = proxy.section.body.find(isDisabledLine);
+  const listAt = offLine?.words[0] ?? servers[0]?.line.words[0];
+  if (listAt) sink.at([...pp, 'backends'], listAt);
   let checkAt: Word | undefined;
   const backends = servers.map((s, i) => {
     const bp = [...pp, 'backends', i];

@@ -13,7 +13,7 @@ import type { LoadResult } from '../../config/load.js';
 import { deepFreeze } from '../../config/load.js';
 import { compileRules, orAtoms, parseAclBody, predefinedAcl, type Atom, type Cond, type Entry, type Literal, type Rule } from './acl.js';
 import { lex, type Env, type Line, type Word } from './lexer.js';
-import { buildPool } from './pools.js';
+import { buildPool, isDisabledLine } from './pools.js';
 import { resolveProxies, splitSections, type Proxy } from './sections.js';
 import { Sink } from './sink.js';
 import { haproxyTime, modelAddress, modelName } from './values.js';
@@ -115,6 +115,8 @@ function capacityFor(c: number | Record<string, number> | undefined): { pool?: n
 /** The listeners of one frontend or listen section: one per bound address. */
 function buildListeners(proxy: Proxy, sink: Sink, poolNames: Map<string, string>, serverNames: Map<string, string[]>, firstIndex: number): Record<string, unknown>[] {
   const body = proxy.section.body;
+  // A disabled frontend does not listen at all.
+  if (body.some(isDisabledLine)) return [];
   const binds: { address: string; word: Word }[] = [];
   for (const line of body) {
     if (line.words[0].text !== 'bind') continue;
