@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { analyzeLoaded, movedShare, validateText, type ValidateOptions, type ValidationReport } from '../../analysis/index.js';
-import { formatOptions, loadForCommand, type FormatFlags } from '../load.js';
+import { foreignHints, formatOptions, loadForCommand, type FormatFlags } from '../load.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { pct } from '../../core/text.js';
 import { UsageError } from '../../errors.js';
@@ -89,7 +89,8 @@ async function against(file: string, opts: AdminFlags & FormatFlags & { against:
 function validateAny(file: string, flags: FormatFlags, options: ValidateOptions): ValidationReport {
   const load = loadForCommand(file, flags);
   if (typeof load === 'string') throw new UsageError(load);
-  return analyzeLoaded(load, options);
+  const report = analyzeLoaded(load, options);
+  return { ...report, findings: foreignHints(report.findings, load.format) };
 }
 
 /** True when a backend's prediction differs between the versions (beyond rounding). */

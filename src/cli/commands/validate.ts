@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { analyzeLoaded } from '../../analysis/index.js';
-import { formatOptions, loadForCommand, type FormatFlags } from '../load.js';
+import { foreignHints, formatOptions, loadForCommand, type FormatFlags } from '../load.js';
 import { distributionTables, formatFinding, summaryLine } from '../format.js';
 import type { CommandResult } from '../main.js';
 
@@ -25,7 +25,8 @@ export function registerValidate(program: Command, result: CommandResult): void 
         result.exitCode = 1;
         return;
       }
-      const report = analyzeLoaded(load, { samplePath: opts.traffic });
+      const analysed = analyzeLoaded(load, { samplePath: opts.traffic });
+      const report = { ...analysed, findings: foreignHints(analysed.findings, load.format) };
       result.exitCode = report.valid ? 0 : 1;
       if (opts.format === 'json') {
         const findings = report.findings.map(({ code, severity, message, subject, path, line, column, hint, file: f }) => ({ code, severity, message, subject, path, line, column, hint, ...(f ? { file: f } : {}) }));
