@@ -70,7 +70,14 @@ function read(text: string, file: string, options: ReadOptions, sink: Sink): Loa
   const pools: Record<string, unknown> = {};
   const poolNames = new Map<string, string>();
   const serverNames = new Map<string, string[]>();
-  for (const proxy of proxies) {
+  const served = proxies.filter((proxy) => {
+    const statsLine = proxy.section.body.find((l) => l.words[0].text === 'stats');
+    const routes = proxy.section.body.some((l) => ['server', 'use_backend', 'default_backend'].includes(l.words[0].text));
+    if (!statsLine || routes) return true;
+    sink.partial(statsLine.words[0], `${proxy.kind} ${proxy.name} serves HAProxy's statistics page itself, with no servers behind it, so it is left out`);
+    return false;
+  });
+  for (const proxy of served) {
     if (proxy.kind === 'frontend') continue;
     const name = modelName(proxy.name);
     if (name !== proxy.name) sink.partial(proxy.section.head.words[1], `the name ${proxy.name} is written ${name} in evenkeel's output (names use letters, digits, ".", "_" and "-")`);
@@ -85,7 +92,7 @@ function read(text: string, file: string, options: ReadOptions, sink: Sink): Loa
   }
 
   const listeners: Record<string, unknown>[] = [];
-  for (const proxy of proxies) {
+  for (const proxy of served) {
     if (proxy.kind === 'backend') continue;
     listeners.push(...buildListeners(proxy, sink, poolNames, serverNames, listeners.length));
   }
