@@ -214,6 +214,61 @@ backend web
       { path: '/home', method: 'POST' },
     ],
   },
+  {
+    desc: 'hdr_dom, path_reg, an exact path and unless',
+    pools: { shop: ['p1', 'p2'], v2: ['v1'], health: ['h1'], site: ['s1', 's2', 's3'] },
+    body: `frontend public
+    bind $bind
+    acl shop_host hdr_dom(host) -i shop.example.com
+    acl v2 path_reg ^/v2/
+    acl is_health path /healthz
+    acl is_get method GET HEAD
+    use_backend health if is_health
+    use_backend v2 if v2 is_get
+    use_backend shop if shop_host
+    use_backend site unless is_get
+    default_backend site
+backend shop
+    server p1 $p1
+    server p2 $p2 weight 3
+backend v2
+    server v1 $v1
+backend health
+    server h1 $h1
+backend site
+    balance static-rr
+    server s1 $s1
+    server s2 $s2 weight 2
+    server s3 $s3 weight 0
+`,
+    requests: [
+      { path: '/cart', host: 'shop.example.com' },
+      { path: '/cart', host: 'eu.shop.example.com' },
+      { path: '/v2/items', host: 'shop.example.com' },
+      { path: '/v2/items', host: 'example.com', method: 'POST' },
+      { path: '/healthz', host: 'example.com' },
+      { path: '/', host: 'example.com' },
+      { path: '/form', host: 'example.com', method: 'POST' },
+      { path: '/about', host: 'example.com' },
+    ],
+    n: 400,
+  },
+  {
+    // 2,000 requests: the measured share of a 25% coin has a standard error of 0.01.
+    desc: 'a rand(100) canary split: 25% to the canary, the rest where the rules below send it',
+    pools: { canary: ['c1'], web: ['w1', 'w2'] },
+    body: `frontend public
+    bind $bind
+    use_backend canary if { rand(100) lt 25 }
+    default_backend web
+backend canary
+    server c1 $c1
+backend web
+    server w1 $w1
+    server w2 $w2
+`,
+    n: 2000,
+  },
 ];
 
 for (const c of cases) {
