@@ -88,25 +88,45 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
   for (const d of st.defaultServer) readParams(d.words.slice(1), template, sink, proxy.name);
 
   const servers: Server[] = [];
+  const add = (line: Line, name: string, address: string, params: Word[]) => {
+    const s: Server = { ...template, words: new Map(template.words), name: modelName(name), line, address };
+    readParams(params, s, sink, `${proxy.name}/${name}`);
+    const cap = /evenkeel:.*\bcapacity\s*=\s*(\d+(?:\.\d+)?)/.exec(line.comment ?? '');
+    s.capacity = capacity.backends[name] ?? (cap ? Number(cap[1]) : undefined);
+    servers.push(s);
+  };
   for (const line of proxy.section.body) {
-    if (line.words[0].text !== 'server') continue;
-    const [, nameW, addrW] = line.words;
+    const kw = line.words[0].text;
+    if (kw !== 'server' && kw !== 'server-template') continue;
+    const template = kw === 'server-template';
+    const [, nameW, countW] = line.words;
+    const addrW = line.words[template ? 3 : 2];
     if (!nameW || !addrW) {
-      sink.error('EK501', line.words[0], `${proxy.name}: a server line needs a name and an address`, 'write server NAME ADDRESS:PORT [weight N] [check] …');
+      sink.error('EK501', line.words[0], `${proxy.name}: a ${kw} line needs a name${template ? ', a count' : ''} and an address`, template ? 'write server-template PREFIX COUNT FQDN:PORT [check] …' : 'write server NAME ADDRESS:PORT [weight N] [check] …');
       continue;
     }
-    const s: Server = { ...template, words: new Map(template.words), name: modelName(nameW.text), line, address: '' };
     const addr = modelAddress(addrW.text, 80);
     if (!addr.address) {
       sink.partial(addrW, `${proxy.name}/${nameW.text}: ${addr.note}; this server is left out of the prediction`);
       continue;
     }
     if (addr.note) sink.partial(addrW, `${proxy.name}/${nameW.text}: ${addr.note}`);
-    s.address = addr.address;
-    readParams(line.words.slice(3), s, sink, `${proxy.name}/${nameW.text}`);
-    const cap = /evenkeel:.*\bcapacity\s*=\s*(\d+(?:\.\d+)?)/.exec(line.comment ?? '');
-    s.capacity = capacity.backends[nameW.text] ?? (cap ? Number(cap[1]) : undefined);
-    servers.push(s);
+    if (!template) {
+      add(line, nameW.text, addr.address, line.words.slice(3));
+      continue;
+    }
+    const range = /^(?:(\d+)-)?(\d+)$/.exec(countW.text);
+    const [low, high] = range ? [Number(range[1] ?? 1), Number(range[2])] : [0, -1];
+    if (!range || high < low || high - low >= 1000) {
+      sink.error('EK501', countW, `${proxy.name}: server-template count ${countW.text} is not a number or range of at most 1000`, 'write a count such as 5, or a range such as 1-5');
+      continue;
+    }
+    // The servers of a template are the addresses the FQDN resolves to at run time: distinct
+    // servers, told apart here by their name (an IP literal really is one server, N times).
+    const [host, port] = [addr.address.slice(0, addr.address.lastIndexOf(':')), addr.address.slice(addr.address.lastIndexOf(':') + 1)];
+    const literal = /^[\d.]+$|^\[/.test(host);
+    if (!literal) sink.partial(addrW, `${proxy.name}: server-template ${nameW.text} ${countW.text} ${addrW.text} fills its servers from DNS at run time; the model assumes ${high - low + 1} distinct servers, ${nameW.text}${low} to ${nameW.text}${high}, all resolved and up`);
+    for (let i = low; i <= high; i++) add(line, `${nameW.text}${i}`, literal ? addr.address : `${modelName(nameW.text)}${i}.${host}:${port}`, line.words.slice(4));
   }
 
   const balance = st.balance?.words.map((w) => w.text) ?? ['balance', 'roundrobin'];
