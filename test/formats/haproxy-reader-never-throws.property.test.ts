@@ -29,7 +29,7 @@ const value = fc.oneof(
   fc.string({ maxLength: 8 }),
 );
 const directive = fc.tuple(
-  fc.constantFrom('bind', 'server', 'default-server', 'balance', 'hash-type', 'mode', 'option', 'no', 'timeout', 'acl', 'use_backend', 'default_backend', 'http-request', 'use-server', 'http-check', 'lua-load', 'maxconn', 'unknown-keyword'),
+  fc.constantFrom('bind', 'server', 'server-template', 'default-server', 'disabled', 'stats', 'balance', 'hash-type', 'mode', 'option', 'no', 'timeout', 'acl', 'use_backend', 'default_backend', 'http-request', 'use-server', 'http-check', 'lua-load', 'maxconn', 'unknown-keyword'),
   fc.array(value, { maxLength: 7 }),
 ).map(([k, args]) => `    ${k} ${args.join(' ')}`);
 const balance = fc.constantFrom('roundrobin', 'static-rr', 'leastconn', 'first', 'random', 'random(3)', 'source', 'uri', 'url_param id', 'hdr(x-user)', 'hash req.hdr(x)', 'hash src', 'rdp-cookie', 'nonsense').map((b) => `    balance ${b}`);
