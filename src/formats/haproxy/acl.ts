@@ -55,7 +55,7 @@ export interface Rule {
 }
 
 /** Reports a finding from compilation. */
-export type Report = (code: 'EK502' | 'EK508' | 'EK509', word: Word, message: string) => void;
+export type Report = (code: 'EK109' | 'EK502' | 'EK508' | 'EK509', word: Word, message: string) => void;
 
 /** Entries per listener beyond which the compilation stops (and says so). */
 export const MAX_ENTRIES = 5000;
@@ -265,19 +265,31 @@ export function coversMatch(earlier: RouteMatch, later: RouteMatch): boolean {
 export function compileRules(rules: Rule[], fallback: Entry | undefined, report: Report): Entry[] {
   let list: Entry[] = fallback ? [fallback] : [];
   let truncated = false;
+  // Rules that produced routes: if none of a rule's routes survives, the rules above shadow it.
+  const produced = new Set<Word>(fallback ? [fallback.at] : []);
   for (let r = rules.length - 1; r >= 0; r--) {
     const rule = rules[r];
     if (!rule.cond) {
       list = [{ match: {}, targets: [{ pool: rule.backend, weight: 1 }], at: rule.at, poolAt: rule.poolAt }];
+      produced.add(rule.at);
       continue;
     }
-    for (let t = rule.cond.length - 1; t >= 0; t--) list = prepend(prependTerm(rule, rule.cond[t], list, report), list);
+    for (let t = rule.cond.length - 1; t >= 0; t--) {
+      const added = prependTerm(rule, rule.cond[t], list, report);
+      if (added.some((e) => e.at === rule.at)) produced.add(rule.at);
+      list = prepend(added, list);
+    }
     if (list.length > MAX_ENTRIES) {
       truncated = true;
       list = list.slice(0, MAX_ENTRIES);
     }
   }
   if (truncated && rules[0]) report('EK502', rules[0].at, `the routing rules of this frontend expand to more than ${MAX_ENTRIES} evenkeel routes; the prediction keeps the first ${MAX_ENTRIES}`);
+  else {
+    const alive = new Set(list.map((e) => e.at));
+    for (const rule of rules) if (produced.has(rule.at) && !alive.has(rule.at)) report('EK109', rule.at, `use_backend ${rule.backend} can never match: the rules above it take every request it would (they are tried in order, first match wins)`);
+    if (fallback && produced.has(fallback.at) && !alive.has(fallback.at)) report('EK109', fallback.at, `default_backend ${fallback.targets[0].pool} is never used: the use_backend rules above take every request`);
+  }
   return list;
 }
 

@@ -11,7 +11,7 @@ import { configSchema } from '../../config/schema.js';
 import { formatPath } from '../../config/source.js';
 import type { LoadResult } from '../../config/load.js';
 import { deepFreeze } from '../../config/load.js';
-import { compileRules, orAtoms, parseAclBody, predefinedAcl, type Atom, type Cond, type Entry, type Literal, type Rule } from './acl.js';
+import { compileRules, orAtoms, parseAclBody, predefinedAcl, type Atom, type Cond, type Entry, type Literal, type Report, type Rule } from './acl.js';
 import { lex, type Env, type Line, type Word } from './lexer.js';
 import { buildPool, isDisabledLine } from './pools.js';
 import { resolveProxies, splitSections, type Proxy } from './sections.js';
@@ -26,6 +26,12 @@ export interface ReadOptions {
   /** `{POOL: N}` (per server) or `{POOL: {SERVER: N}}`, keyed by HAProxy names. */
   capacity?: Record<string, number | Record<string, number>>;
 }
+
+const RULE_HINTS = {
+  EK109: 'move the rule above the one that shadows it, or narrow the earlier condition',
+  EK508: 'rand(n) draws an integer from 0 to n-1: for a p% canary write { rand(100) lt p }, with p below 100',
+  EK509: 'remove the rule, or raise the bound so the test can be true',
+} as const;
 
 /** Request-rewriting and answering rules that change where requests go, which the model does not follow. */
 const UNMODELLED_RULE = /^(lua\.|use-service|set-path|set-pathq|set-uri|replace-path|replace-pathq|replace-uri|redirect|deny|return|tarpit)\b/;
@@ -204,12 +210,12 @@ function buildListeners(proxy: Proxy, sink: Sink, poolNames: Map<string, string>
       out.push(listener);
       return;
     }
-    const report = (code: 'EK502' | 'EK508' | 'EK509', word: Word, message: string) => {
+    const report: Report = (code, word, message) => {
       if (code === 'EK502') return sink.partial(word, message);
       const backend = /backend (\S+)/.exec(message)?.[1];
       const servers = backend ? serverNames.get(backend) : undefined;
-      if (servers?.length) message += ` (server${servers.length > 1 ? 's' : ''} ${servers.join(', ')})`;
-      sink.add(code, word, message, code === 'EK508' ? 'rand(n) draws an integer from 0 to n-1: for a p% canary write { rand(100) lt p }, with p below 100' : 'remove the rule, or raise the bound so the test can be true');
+      if (code !== 'EK109' && servers?.length) message += ` (server${servers.length > 1 ? 's' : ''} ${servers.join(', ')})`;
+      sink.add(code, word, message, RULE_HINTS[code]);
     };
     const entries = bi === 0 ? compileRules(rules, fallback, report) : compileRules(rules, fallback, () => undefined);
     const names = new Set<string>();
