@@ -22,6 +22,8 @@ interface Server {
   name: string;
   line: Line;
   address: string;
+  /** Where the address is written. */
+  addressAt?: Word;
   weight: number;
   backup: boolean;
   disabled: boolean;
@@ -88,8 +90,8 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
   for (const d of st.defaultServer) readParams(d.words.slice(1), template, sink, proxy.name);
 
   const servers: Server[] = [];
-  const add = (line: Line, name: string, address: string, params: Word[]) => {
-    const s: Server = { ...template, words: new Map(template.words), name: modelName(name), line, address };
+  const add = (line: Line, name: string, address: string, addressAt: Word, params: Word[]) => {
+    const s: Server = { ...template, words: new Map(template.words), name: modelName(name), line, address, addressAt };
     readParams(params, s, sink, `${proxy.name}/${name}`);
     const cap = /evenkeel:.*\bcapacity\s*=\s*(\d+(?:\.\d+)?)/.exec(line.comment ?? '');
     s.capacity = capacity.backends[name] ?? (cap ? Number(cap[1]) : undefined);
@@ -112,7 +114,7 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
     }
     if (addr.note) sink.partial(addrW, `${proxy.name}/${nameW.text}: ${addr.note}`);
     if (!template) {
-      add(line, nameW.text, addr.address, line.words.slice(3));
+      add(line, nameW.text, addr.address, addrW, line.words.slice(3));
       continue;
     }
     const range = /^(?:(\d+)-)?(\d+)$/.exec(countW.text);
@@ -126,7 +128,7 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
     const [host, port] = [addr.address.slice(0, addr.address.lastIndexOf(':')), addr.address.slice(addr.address.lastIndexOf(':') + 1)];
     const literal = /^[\d.]+$|^\[/.test(host);
     if (!literal) sink.partial(addrW, `${proxy.name}: server-template ${nameW.text} ${countW.text} ${addrW.text} fills its servers from DNS at run time; the model assumes ${high - low + 1} distinct servers, ${nameW.text}${low} to ${nameW.text}${high}, all resolved and up`);
-    for (let i = low; i <= high; i++) add(line, `${nameW.text}${i}`, literal ? addr.address : `${modelName(nameW.text)}${i}.${host}:${port}`, line.words.slice(4));
+    for (let i = low; i <= high; i++) add(line, `${nameW.text}${i}`, literal ? addr.address : `${modelName(nameW.text)}${i}.${host}:${port}`, addrW, line.words.slice(4));
   }
 
   const balance = st.balance?.words.map((w) => w.text) ?? ['balance', 'roundrobin'];
@@ -198,7 +200,7 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
     const bp = [...pp, 'backends', i];
     sink.at(bp, s.line.words[0]);
     sink.at([...bp, 'name'], s.line.words[1]);
-    sink.at([...bp, 'address'], s.line.words[2]);
+    sink.at([...bp, 'address'], s.addressAt ?? s.line.words[2]);
     sink.at([...bp, 'weight'], s.words.get('weight') ?? s.words.get('disabled') ?? s.line.words[1]);
     if (s.check && !checkAt) checkAt = s.words.get('check');
     // A backup beyond the first (no allbackups) never serves: weight 0. A server waiting its
