@@ -52,6 +52,7 @@ const cases: Case[] = [
   { desc: 'server-template from DNS is modelled as distinct servers', code: 'EK502', line: 10, column: 29, text: site('    server-template app 1-3 app.service.consul:8080 check\n') },
   { desc: 'server-template on an IP literal is one server, three times', code: 'EK111', line: 10, names: '10.0.0.7:80', text: site('    server-template app 3 10.0.0.7:80 check\n') },
   { desc: 'a use_backend rule shadowed by an earlier one', code: 'EK109', line: 9, column: 5, text: site('    server web1 10.0.0.1:80\nbackend api\n    server a1 10.0.0.5:80\n', '    use_backend web if { path_beg / }\n    use_backend api if { path_beg /api/ }\n') },
+  { desc: 'a timeout that is not a time', code: 'EK501', line: 5, column: 21, text: site('    server web1 10.0.0.1:80\n').replace('timeout connect 5s', 'timeout connect 5x') },
   { desc: 'no frontend', code: 'EK513', line: 1, text: 'backend web\n    server web1 10.0.0.1:80\n' },
   { desc: 'a second backup without allbackups', code: 'EK510', line: 12, column: 12, text: site('    server web1 10.0.0.1:80\n    server b1 10.0.0.2:80 backup\n    server b2 10.0.0.3:80 backup\n') },
   { desc: 'one primary, the rest backups', code: 'EK550', line: 10, names: 'web1', text: site('    server web1 10.0.0.1:80\n    server spare 10.0.0.2:80 backup\n') },

@@ -5,7 +5,7 @@
  * the closest model and a finding says what HAProxy really does.
  */
 import type { Line, Word } from './lexer.js';
-import type { Proxy } from './sections.js';
+import type { Proxy, Settings } from './sections.js';
 import { haproxyTime, intIn, modelAddress, modelName, ms } from './values.js';
 import type { Sink } from './sink.js';
 
@@ -78,6 +78,16 @@ function readParams(words: Word[], s: Server, sink: Sink, proxy: string): void {
       else s.slowstart = t;
     }
   }
+}
+
+/** `timeout KEY` as the proxy has it (its own or inherited) and where; an unreadable time is EK501. */
+export function timeoutOf(st: Settings, key: string, sink: Sink): { value: string; at: Word } | undefined {
+  const line = st.timeouts.get(key);
+  if (!line) return undefined;
+  const value = haproxyTime(line.words[2]?.text ?? '');
+  if (value) return { value, at: line.words[0] };
+  sink.error('EK501', line.words[2] ?? line.words[0], `timeout ${key} ${line.words[2]?.text ?? ''} is not a time`, 'write a time such as 5s or 500ms (milliseconds when no unit)');
+  return undefined;
 }
 
 /** The raw pool object (schema input) for one backend/listen section, recording positions. */
@@ -223,31 +233,27 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
     hc.path = uri && uri.startsWith('/') ? uri.split('?')[0] || '/' : '/';
     const inter = checked.inter ?? '2000ms';
     hc.interval = inter;
-    const tCheck = st.timeouts.get('check');
-    const explicit = tCheck ? haproxyTime(tCheck.words[2]?.text ?? '') : undefined;
+    const tCheck = timeoutOf(st, 'check', sink);
     // Without `timeout check` HAProxy bounds a check by the connect timeout and inter; it
     // never starts a check before the last one ended, so the model's timeout stays below inter.
-    const connect = st.timeouts.get('connect') ? haproxyTime(st.timeouts.get('connect')!.words[2]?.text ?? '') : undefined;
+    const connect = timeoutOf(st, 'connect', sink)?.value;
     const derived = connect && ms(connect) < ms(inter) ? connect : `${Math.max(1, Math.floor(ms(inter) / 2))}ms`;
-    hc.timeout = explicit ?? derived;
+    hc.timeout = tCheck?.value ?? derived;
     if (checked.rise !== undefined) hc.healthyThreshold = checked.rise;
     if (checked.fall !== undefined) hc.unhealthyThreshold = checked.fall;
     pool.healthCheck = hc;
     if (checkAt) sink.at([...pp, 'healthCheck'], checkAt);
-    if (tCheck) sink.at([...pp, 'healthCheck', 'timeout'], tCheck.words[0]);
+    if (tCheck) sink.at([...pp, 'healthCheck', 'timeout'], tCheck.at);
     if (checked.words.get('fall')) sink.at([...pp, 'healthCheck', 'unhealthyThreshold'], checked.words.get('fall')!);
   }
   const slow = servers.find((s) => s.slowstart);
   if (slow?.slowstart) pool.slowStart = slow.slowstart;
   const timeouts: Record<string, string> = {};
   for (const [key, model] of [['connect', 'connect'], ['server', 'request']] as const) {
-    const t = st.timeouts.get(key);
-    const v = t ? haproxyTime(t.words[2]?.text ?? '') : undefined;
-    if (t && !v) sink.error('EK501', t.words[2] ?? t.words[0], `timeout ${key} ${t.words[2]?.text ?? ''} is not a time`, 'write a time such as 5s or 500ms (milliseconds when no unit)');
-    if (v) {
-      timeouts[model] = v;
-      sink.at([...pp, 'timeouts', model], t!.words[0]);
-    }
+    const t = timeoutOf(st, key, sink);
+    if (!t) continue;
+    timeouts[model] = t.value;
+    sink.at([...pp, 'timeouts', model], t.at);
   }
   if (Object.keys(timeouts).length) pool.timeouts = timeouts;
   return pool;

@@ -13,10 +13,10 @@ import type { LoadResult } from '../../config/load.js';
 import { deepFreeze } from '../../config/load.js';
 import { compileRules, orAtoms, parseAclBody, predefinedAcl, type Atom, type Cond, type Entry, type Literal, type Report, type Rule } from './acl.js';
 import { lex, type Env, type Line, type Word } from './lexer.js';
-import { buildPool, isDisabledLine } from './pools.js';
+import { buildPool, isDisabledLine, timeoutOf } from './pools.js';
 import { resolveProxies, splitSections, type Proxy } from './sections.js';
 import { Sink } from './sink.js';
-import { haproxyTime, modelAddress, modelName } from './values.js';
+import { modelAddress, modelName } from './values.js';
 
 /** Guardrails and capacities to judge a haproxy.cfg by (haproxy.cfg has no place for them). */
 export interface ReadOptions {
@@ -243,11 +243,8 @@ function buildListeners(proxy: Proxy, sink: Sink, poolNames: Map<string, string>
 function listenerLimits(proxy: Proxy, sink: Sink): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [key, model] of [['http-request', 'headersTimeout'], ['http-keep-alive', 'keepAliveTimeout']] as const) {
-    const t = proxy.settings.timeouts.get(key);
-    if (!t) continue;
-    const v = haproxyTime(t.words[2]?.text ?? '');
-    if (v) out[model] = v;
-    else sink.error('EK501', t.words[2] ?? t.words[0], `timeout ${key} ${t.words[2]?.text ?? ''} is not a time`, 'write a time such as 5s or 500ms (milliseconds when no unit)');
+    const t = timeoutOf(proxy.settings, key, sink);
+    if (t) out[model] = t.value;
   }
   return Object.keys(out).length ? out : undefined;
 }
