@@ -5,11 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CODES, type Code, type Finding } from '../src/config/findings.js';
-import { validateText, type ValidationReport } from '../src/analysis/validate.js';
+import { analyzeLoaded, validateText, type ValidationReport } from '../src/analysis/validate.js';
+import { readHaproxy } from '../src/formats/index.js';
+import { haproxyBinary, haproxyCheck } from '../src/cli/engine-check.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 // EK124's example needs a certificate that expires within 14 days of today: made here, each run.
@@ -22,6 +25,8 @@ type Label = 'Bad' | 'Good' | 'Before';
 
 interface Example {
   text: string;
+  /** `yaml` (an evenkeel config) or `haproxy` (a haproxy.cfg, for EK5xx). */
+  lang: string;
   /** 1-based line in docs/rules.md of the example's first YAML line. */
   line: number;
 }
@@ -76,8 +81,9 @@ function parseDoc(text: string): { sections: Section[]; strayHeadings: string[] 
     const name = label[1] as Label;
     let j = i + 1;
     while (j < lines.length && lines[j].trim() === '') j++;
-    if (lines[j] !== '```yaml') {
-      cur.problems.push(`line ${i + 1}: "${name}:" is not followed by a \`\`\`yaml block`);
+    const fence = /^```(yaml|haproxy)$/.exec(lines[j]);
+    if (!fence) {
+      cur.problems.push(`line ${i + 1}: "${name}:" is not followed by a \`\`\`yaml (or \`\`\`haproxy) block`);
       continue;
     }
     const end = lines.findIndex((l, k) => k > j && l.startsWith('```'));
@@ -86,7 +92,7 @@ function parseDoc(text: string): { sections: Section[]; strayHeadings: string[] 
       break;
     }
     if (cur.examples[name] !== undefined) cur.problems.push(`line ${i + 1}: a second ${name} example`);
-    cur.examples[name] = { text: lines.slice(j + 1, end).join('\n') + '\n', line: j + 2 };
+    cur.examples[name] = { text: lines.slice(j + 1, end).join('\n') + '\n', lang: fence[1], line: j + 2 };
     i = end;
   }
   return { sections, strayHeadings };
@@ -98,8 +104,19 @@ const isChangeRule = (code: string) => code.startsWith('EK4');
 
 function validate(example: Example, previous?: ValidationReport): ValidationReport {
   const prev = previous?.config && previous.model ? { config: previous.config, model: previous.model } : undefined;
+  if (example.lang === 'haproxy') {
+    // As `evenkeel validate` reads a haproxy.cfg: the reader, then `haproxy -c` when installed.
+    const file = join(tmp, 'haproxy.cfg');
+    writeFileSync(file, example.text);
+    const load = readHaproxy(example.text, docFile);
+    return analyzeLoaded({ ...load, findings: [...load.findings, ...haproxyCheck(file)] }, { previous: prev });
+  }
   return validateText(example.text, docFile, { previous: prev });
 }
+
+const tmp = mkdtempSync(join(tmpdir(), 'evenkeel-rules-doc-'));
+/** Codes only `haproxy -c` reports: their examples need the binary. */
+const needsHaproxy = (code: string) => (code === 'EK511' || code === 'EK512') && !haproxyBinary();
 
 /** Findings as `docs/rules.md:line:col: severity code: message`, lines counted in the doc. */
 function describe(report: ValidationReport, example: Example): string {
@@ -126,7 +143,7 @@ test('docs/rules.md has one section per code, in catalogue order, with the catal
 });
 
 for (const code of codes) {
-  test(`${code} bad example is reported, good example passes`, () => {
+  test(`${code} bad example is reported, good example passes`, { skip: needsHaproxy(code) && 'haproxy is not installed' }, () => {
     const s = sections.find((x) => x.code === code);
     assert.ok(s, `${code} has no section in docs/rules.md`);
     assert.deepEqual(s.problems, [], `${code}: malformed examples`);

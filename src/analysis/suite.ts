@@ -14,8 +14,9 @@ import { pct } from '../core/text.js';
 import { seededRandom } from '../core/random.js';
 import { compileRouteTable, type CompiledRoute, type RouteTable } from '../routing/index.js';
 import { loadSampleCached, type SampleRequest } from './sample.js';
-import { backendName } from './traffic.js';
-import { validateFile, type ValidationReport } from './validate.js';
+import { backendName, servingWeights } from './traffic.js';
+import { analyzeLoaded, type ValidationReport } from './validate.js';
+import { FORMATS, loadAnyFile } from '../formats/index.js';
 
 const requestSchema = z.strictObject({
   method: z.string().default('GET').transform((m) => m.toUpperCase()),
@@ -51,6 +52,10 @@ const distributionSchema = z.strictObject({
 /** The suite file's shape. */
 export const suiteSchema = z.strictObject({
   config: z.string().min(1),
+  /** The config's format when detection should not decide (evenkeel, haproxy, nginx). */
+  from: z.enum(FORMATS).optional(),
+  /** Guardrails and capacities for a haproxy.cfg or nginx.conf config. */
+  guardrails: z.string().min(1).optional(),
   sample: z.string().optional(),
   cases: z.array(caseSchema).default([]),
   distribution: z.array(distributionSchema).default([]),
@@ -86,7 +91,9 @@ export function runSuiteFile(file: string): SuiteResult {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const configFile = abs(suite.config);
   const samplePath = suite.sample ? abs(suite.sample) : undefined;
-  const validation = validateFile(configFile, { samplePath });
+  const loaded = loadAnyFile(configFile, { from: suite.from, guardrailsFile: suite.guardrails ? abs(suite.guardrails) : undefined, env: process.env });
+  if (loaded.format === 'unknown') return { file, config: configFile, results: [], problems: [{ code: 'EK100', severity: 'error', message: loaded.message, subject: {}, path: ['config'], hint: 'point config: at an evenkeel YAML config, a haproxy.cfg or an nginx.conf', line: parsed.locator.locate(['config'])?.line ?? 1, column: 1 }] };
+  const validation = analyzeLoaded(loaded, { samplePath });
   const results: CaseResult[] = [];
   const line = (path: (string | number)[]) => parsed.locator.locate(path)?.line;
   results.push({
@@ -118,7 +125,8 @@ class Simulation {
     this.tables = config.listeners.map(compileRouteTable);
     const random = seededRandom(42);
     for (const [name, pool] of Object.entries(config.pools)) {
-      const endpoints = pool.backends.map((b) => ({ name: backendName(b), address: b.address, weight: b.weight }));
+      const weights = servingWeights(pool);
+      const endpoints = pool.backends.map((b, i) => ({ name: backendName(b), address: b.address, weight: weights[i] }));
       this.balancers.set(name, {
         balancer: createBalancer(pool.algorithm, endpoints, staticView(endpoints), random),
         key: pool.algorithm === 'consistent-hash' && pool.hashOn ? compileKeyExtractor(pool.hashOn) : undefined,
@@ -153,7 +161,8 @@ class Simulation {
       const one = this.pick(pool, req);
       return one ? [one] : [];
     }
-    return p.backends.filter((x) => x.weight > 0).map(backendName);
+    const weights = servingWeights(p);
+    return p.backends.filter((_, i) => weights[i] > 0).map(backendName);
   }
 }
 

@@ -6,8 +6,10 @@
  * - A route's traffic is its declared peak (guardrails.traffic.routes), else its fraction of
  *   the sample, else an even spread over reachable routes, of whatever peakRps is left.
  * - Inside a pool, round-robin / least-request / random give weight-proportional shares over
- *   backends with weight > 0; consistent-hash hashes each sampled request's key through the
- *   real table (no sample: the table's slot shares, i.e. a high-cardinality key).
+ *   the serving backends: primaries with weight > 0, or, when no primary has weight, the
+ *   backups with weight > 0 (a backup is a standby: share 0 while a primary is usable).
+ *   consistent-hash hashes each sampled request's key through the real table (no sample: the
+ *   table's slot shares, i.e. a high-cardinality key).
  * - Backends that share an address are one server for capacity, across pools too.
  */
 import { addressKey } from '../core/address.js';
@@ -38,6 +40,10 @@ export interface BackendLoad {
   address: string;
   server: string;
   weight: number;
+  /** A standby: serves only while no primary of the pool is usable. */
+  backup: boolean;
+  /** True when it takes traffic with every backend healthy (see servingWeights). */
+  serving: boolean;
   capacity?: number;
   rps: number;
   /** Share of its pool's requests. */
@@ -92,6 +98,16 @@ export function backendName(b: { name?: string; address: string }): string {
   return b.name ?? b.address;
 }
 
+/**
+ * Each backend's weight with every backend healthy: primaries keep theirs, backups get 0 —
+ * unless no primary has a weight above 0, in which case the backups serve (and primaries get 0).
+ * The data plane applies the same rule to live health (upstream/pool.ts).
+ */
+export function servingWeights(pool: { backends: readonly { weight: number; backup?: boolean }[] }): number[] {
+  const primary = pool.backends.some((b) => !b.backup && b.weight > 0);
+  return pool.backends.map((b) => (!!b.backup === !primary ? b.weight : 0));
+}
+
 /** Effective capacity of a backend entry: its own, else the pool's. */
 export function backendCapacity(pool: Pool, b: { capacity?: number }): number | undefined {
   return b.capacity ?? pool.capacity;
@@ -143,14 +159,16 @@ export function buildTrafficModel(config: Config, sample?: readonly SampleReques
   // Pools: what each flow sends where.
   const pools = new Map<string, PoolLoad>();
   const hashInputs = new Map<string, { flow: number; factor: number }[]>();
+  const serving = new Map<string, number[]>();
   for (const [name, pool] of Object.entries(config.pools)) {
-    const usable = pool.backends.filter((b) => b.weight > 0).length;
+    const weights = servingWeights(pool);
+    serving.set(name, weights);
     pools.set(name, {
       name,
       rps: 0,
-      usable,
+      usable: weights.filter((w) => w > 0).length,
       unsampledHashRps: 0,
-      backends: pool.backends.map((b, index) => ({ pool: name, name: backendName(b), index, address: b.address, server: safeKey(b.address), weight: b.weight, capacity: backendCapacity(pool, b), rps: 0, share: 0 })),
+      backends: pool.backends.map((b, index) => ({ pool: name, name: backendName(b), index, address: b.address, server: safeKey(b.address), weight: b.weight, backup: b.backup, serving: weights[index] > 0, capacity: backendCapacity(pool, b), rps: 0, share: 0 })),
     });
   }
   flows.forEach((f, fi) => {
@@ -176,16 +194,17 @@ export function buildTrafficModel(config: Config, sample?: readonly SampleReques
 
   for (const [name, pl] of pools) {
     const pool = config.pools[name];
-    const weightSum = pool.backends.reduce((s, b) => s + (b.weight > 0 ? b.weight : 0), 0);
+    const weights = serving.get(name)!;
+    const weightSum = weights.reduce((s, w) => s + w, 0);
     if (pool.algorithm === 'consistent-hash' && pl.usable > 0) {
-      const tableObj = cachedTable(pl.backends.map((b) => b.name), pool.backends.map((b) => b.weight));
+      const tableObj = cachedTable(pl.backends.map((b) => b.name), weights);
       const slotShares = tableObj.slotShares(pool.backends.length);
       spread(pl, pl.unsampledHashRps, slotShares);
       const inputs = hashInputs.get(name) ?? [];
-      if (inputs.length > 0) pl.hash = hashSample(pl, pool, tableObj, inputs, perFlowRequests, sample ?? [], weightSum);
+      if (inputs.length > 0) pl.hash = hashSample(pl, pool, tableObj, inputs, perFlowRequests, sample ?? [], weights, weightSum);
       setShares(pl, slotShares);
     } else if (weightSum > 0) {
-      const wShares = pool.backends.map((b) => (b.weight > 0 ? b.weight / weightSum : 0));
+      const wShares = weights.map((w) => w / weightSum);
       spread(pl, pl.rps, wShares);
       setShares(pl, wShares);
     }
@@ -274,7 +293,7 @@ function setShares(pl: PoolLoad, structural: number[]): void {
   for (let i = 0; i < pl.backends.length; i++) pl.backends[i].share = pl.rps > 0 ? pl.backends[i].rps / pl.rps : structural[i];
 }
 
-function hashSample(pl: PoolLoad, pool: Pool, table: MaglevTable, inputs: { flow: number; factor: number }[], perFlow: number[][], sample: readonly SampleRequest[], weightSum: number): HashStats {
+function hashSample(pl: PoolLoad, pool: Pool, table: MaglevTable, inputs: { flow: number; factor: number }[], perFlow: number[][], sample: readonly SampleRequest[], weights: number[], weightSum: number): HashStats {
   const extract = compileKeyExtractor(pool.hashOn ?? 'client-ip');
   const perKey = new Map<string, number>();
   let sampledRps = 0;
@@ -287,7 +306,7 @@ function hashSample(pl: PoolLoad, pool: Pool, table: MaglevTable, inputs: { flow
       const key = extract(sample[r]);
       if (key === undefined) {
         keylessRps += factor;
-        for (let i = 0; i < pool.backends.length; i++) if (pool.backends[i].weight > 0) pl.backends[i].rps += (factor * pool.backends[i].weight) / weightSum;
+        for (let i = 0; i < weights.length; i++) if (weights[i] > 0) pl.backends[i].rps += (factor * weights[i]) / weightSum;
         continue;
       }
       pl.backends[table.lookup(key)].rps += factor;

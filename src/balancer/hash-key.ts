@@ -23,6 +23,13 @@ export function compileKeyExtractor(hashOn: string): KeyExtractor {
   const colon = hashOn.indexOf(':');
   const kind = hashOn.slice(0, colon);
   const name = hashOn.slice(colon + 1).toLowerCase();
+  if (kind === 'header' && name === 'host') {
+    // A traffic sample keeps Host in `host`, not in headers; the data plane has both.
+    return (req) => {
+      const v = req.headers.host;
+      return (Array.isArray(v) ? v[0] : v) ?? (req.host || undefined);
+    };
+  }
   if (kind === 'header') {
     return (req) => {
       const v = req.headers[name];

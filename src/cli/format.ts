@@ -56,7 +56,7 @@ export function distributionTables(model: TrafficModel, headroom: number, algori
     for (const b of pl.backends) {
       const server = model.servers.get(b.server);
       const util = known && server?.capacity ? server.rps / server.capacity : null;
-      rows.push([b.name, b.address, String(b.weight), pct(b.share), known ? fmtRps(b.rps) : '-', b.capacity === undefined ? '-' : fmtRps(b.capacity), util === null ? '-' : pct(util), loadWord(util, headroom)]);
+      rows.push([b.name, b.address, `${b.weight}${b.backup ? ' backup' : ''}`, pct(b.share), known ? fmtRps(b.rps) : '-', b.capacity === undefined ? '-' : fmtRps(b.capacity), util === null ? '-' : pct(util), loadWord(util, headroom)]);
     }
     out += table(rows);
   }

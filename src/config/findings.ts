@@ -82,6 +82,22 @@ export const CODES = {
   EK402: { severity: 'warning', title: 'Capacity removed' },
   EK403: { severity: 'error', title: 'Pool removed while it carried traffic' },
   EK404: { severity: 'error', title: 'Route removed while it carried traffic' },
+  // EK5xx foreign configs (haproxy.cfg EK500–EK524 and EK550–EK559, nginx.conf EK525–EK549)
+  EK500: { severity: 'error', title: 'The haproxy.cfg is not text evenkeel can read' },
+  EK501: { severity: 'error', title: 'A haproxy.cfg line evenkeel cannot parse' },
+  EK502: { severity: 'info', title: 'HAProxy construct not modelled: the prediction is partial' },
+  EK503: { severity: 'error', title: 'balance first without maxconn sends everything to the first server' },
+  EK504: { severity: 'info', title: 'balance first with maxconn fills servers in order' },
+  EK505: { severity: 'info', title: 'leastconn predicted as weight-proportional' },
+  EK506: { severity: 'info', title: 'HAProxy hashing predicted with evenkeel\'s hash' },
+  EK507: { severity: 'info', title: 'Hash key evenkeel cannot model: predicted as round-robin' },
+  EK508: { severity: 'error', title: 'A random routing condition that is always true' },
+  EK509: { severity: 'warning', title: 'A random routing condition that is never true' },
+  EK510: { severity: 'info', title: 'Without option allbackups only the first backup serves' },
+  EK511: { severity: 'error', title: 'haproxy -c rejects the config' },
+  EK512: { severity: 'warning', title: 'haproxy -c warns about the config' },
+  EK513: { severity: 'error', title: 'No frontend or listen section with a bind' },
+  EK550: { severity: 'warning', title: 'Active/standby pool: one primary, the rest backups' },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 
 export type Code = keyof typeof CODES;

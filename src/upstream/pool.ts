@@ -34,6 +34,8 @@ export class PoolRuntime implements EndpointView {
   active = 0;
   retrying = 0;
   private readonly configured: Float64Array;
+  /** 1 for a backup: it serves only while no primary of the pool is usable. */
+  private readonly backup: Uint8Array;
   private readonly effective: Float64Array;
   private readonly unsubscribe: () => void;
 
@@ -47,6 +49,7 @@ export class PoolRuntime implements EndpointView {
     }));
     this.names = config.backends.map((b) => b.name ?? b.address);
     this.configured = Float64Array.from(config.backends, (b) => b.weight);
+    this.backup = Uint8Array.from(config.backends, (b) => (b.backup ? 1 : 0));
     this.effective = new Float64Array(this.endpoints.length);
     this.outlier = config.outlierDetection ?? DEFAULT_OUTLIER;
     const on = new Set(config.retries.on.map(String));
@@ -118,11 +121,16 @@ export class PoolRuntime implements EndpointView {
     return n;
   }
 
-  /** Recomputes effective weights; bumps `generation` when any changed. */
+  /**
+   * Recomputes effective weights; bumps `generation` when any changed. Backups get 0 while any
+   * primary is usable and their own weight when none is (HAProxy and NGINX `backup`).
+   */
   refresh(registry: EndpointRegistry, now = Date.now()): void {
     const ramp = this.config.slowStart ?? 0;
     let changed = false;
     let usable = 0;
+    let primaryUp = false;
+    const next = new Float64Array(this.endpoints.length);
     for (let i = 0; i < this.endpoints.length; i++) {
       const ep = this.endpoints[i];
       let w = ep.usable ? this.configured[i] : 0;
@@ -133,6 +141,11 @@ export class PoolRuntime implements EndpointView {
           if (registry.rampUntil < ep.usableSince + ramp) registry.rampUntil = ep.usableSince + ramp;
         }
       }
+      next[i] = w;
+      if (w > 0 && this.backup[i] === 0) primaryUp = true;
+    }
+    for (let i = 0; i < this.endpoints.length; i++) {
+      const w = (this.backup[i] === 1) === primaryUp ? 0 : next[i];
       if (w > 0) usable++;
       if (w !== this.effective[i]) {
         this.effective[i] = w;

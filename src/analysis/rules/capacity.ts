@@ -25,16 +25,34 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
     const pool = config.pools[name];
     const pp = ['pools', name];
     const bpath = (b: BackendLoad) => [...pp, 'backends', b.index];
-    const usable = pl.backends.filter((b) => b.weight > 0);
+    const usable = pl.backends.filter((b) => b.serving);
 
     if (pool.backends.length >= 2 && usable.length === 1) {
       const only = usable[0];
-      out.push(finding('EK209', {
-        message: `all traffic of pool ${name} goes to ${only.name} (${only.address})${known && pl.rps > 0 ? `, ${rps(pl.rps)} at peak` : ''}: ${pool.backends.length === 2 ? 'the other backend' : `the other ${pool.backends.length - 1} backends`} (${pl.backends.filter((b) => b.weight === 0).map((b) => b.name).join(', ')}) ${pool.backends.length === 2 ? 'has' : 'have'} weight 0`,
-        hint: `give the drained backends weight > 0 again (weight: 1), or drain them one at a time; one backend is no redundancy and carries the whole pool`,
-        path: bpath(only),
-        subject: { pool: name, backend: only.name, address: only.address },
-      }));
+      const others = pl.backends.filter((b) => b !== only);
+      if (!only.backup && others.every((b) => b.backup)) {
+        // One primary and its standbys: everything on one server is the design, not a drain.
+        out.push(finding('EK550', {
+          message: `pool ${name} is active/standby: ${only.name} (${only.address}) serves all of its traffic${known && pl.rps > 0 ? ` (${rps(pl.rps)} at peak)` : ''}; ${others.map((b) => b.name).join(', ')} ${others.length === 1 ? 'is a backup and takes' : 'are backups and take'} over only when it is down`,
+          hint: `fine if intended; make sure ${only.name} alone can carry the pool, or add a second primary to share the load`,
+          path: bpath(only),
+          subject: { pool: name, backend: only.name, address: only.address },
+        }));
+      } else {
+        const one = others.length === 1;
+        const drained = others.every((b) => b.weight === 0);
+        const state = drained
+          ? `(${others.map((b) => b.name).join(', ')}) ${one ? 'has' : 'have'} weight 0`
+          : `(${others.map((b) => `${b.name}: ${b.weight === 0 ? 'weight 0' : 'backup'}`).join(', ')}) ${one ? 'serves' : 'serve'} nothing`;
+        out.push(finding('EK209', {
+          message: `all traffic of pool ${name} goes to ${only.name} (${only.address})${known && pl.rps > 0 ? `, ${rps(pl.rps)} at peak` : ''}: ${one ? 'the other backend' : `the other ${others.length} backends`} ${state}`,
+          hint: only.backup
+            ? `every primary of pool ${name} is drained, so its backup ${only.name} takes everything: give the primaries weight > 0 again${pl.backends.filter((b) => b.backup).length > 1 ? ' (or let all backups share the load)' : ''}`
+            : `give the drained backends weight > 0 again (weight: 1), or drain them one at a time; one backend is no redundancy and carries the whole pool`,
+          path: bpath(only),
+          subject: { pool: name, backend: only.name, address: only.address },
+        }));
+      }
     }
 
     if (usable.length >= 2) {
@@ -94,7 +112,8 @@ function shareTolerance(pl: PoolLoad, share: number, algorithm: string): number 
   const slot = 2 / 5003;
   if (n === 0 || !pl.hash || pl.hash.sampledRps <= 0) return slot;
   const sampledFraction = pl.hash.sampledRps / pl.rps;
-  return slot + sampledFraction * 3 * Math.sqrt((share * (1 - share)) / n);
+  // A share summed from floats can be 1 + ε: clamp, or the square root is NaN and nothing fires.
+  return slot + sampledFraction * 3 * Math.sqrt(Math.max(0, share * (1 - share)) / n);
 }
 
 /** EK202: each server (one address, maybe in several pools) against its capacity less headroom. */
@@ -122,7 +141,7 @@ function serverFindings(model: TrafficModel, config: Config): Finding[] {
 /** EK204: with the worst k usable backends of a pool down, does every other one still fit? */
 function failureFindings(pl: PoolLoad, name: string, config: Config, model: TrafficModel): Finding[] {
   const k = config.guardrails.tolerateFailures;
-  const usable = pl.backends.filter((b) => b.weight > 0);
+  const usable = pl.backends.filter((b) => b.serving);
   const path = ['pools', name, 'backends'];
   if (usable.length <= k) {
     return [finding('EK204', { message: `pool ${name} has ${plural(usable.length, 'usable backend')}; with ${k} down (tolerateFailures: ${k}) nothing would serve its ${rps(pl.rps)}`, hint: `add backends to pool ${name} so it has more than ${k}`, path, subject: { pool: name } })];

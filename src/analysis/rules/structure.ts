@@ -1,13 +1,13 @@
 /** EK1xx: structure and references — names, pool references, addresses, listener shapes. */
 import { addressKey, isLoopbackHost, parseAddress } from '../../core/address.js';
-import { didYouMean, plural } from '../../core/text.js';
+import { didYouMean, pct, plural } from '../../core/text.js';
 import { finding, type Finding } from '../../config/findings.js';
 import { covers } from '../../routing/match.js';
 import { backendName } from '../traffic.js';
 import type { RuleContext } from './context.js';
 
 /** All EK1xx rules that need a schema-valid config. */
-export function structureRules({ config }: RuleContext): Finding[] {
+export function structureRules({ config, model }: RuleContext): Finding[] {
   const out: Finding[] = [];
   const poolNames = Object.keys(config.pools);
   const used = new Set<string>();
@@ -94,7 +94,11 @@ export function structureRules({ config }: RuleContext): Finding[] {
       const key = addressKey(b.address);
       if (seenAddr.has(key)) {
         const first = pool.backends[seenAddr.get(key)!];
-        out.push(finding('EK111', { message: `pool ${name} lists ${key} twice (${backendName(first)} and ${bname}), so that server gets a double share of the pool's traffic`, hint: 'remove the duplicate, or raise the weight of one entry if the server really should get more', path: [...bp, 'address'], subject: { pool: name, backend: bname, address: key } }));
+        // Each entry keeps its own share (HAProxy server names do); the server gets their sum.
+        const entries = model.pools.get(name)?.backends.filter((x) => x.server === key) ?? [];
+        const sum = entries.reduce((t, x) => t + x.share, 0);
+        const shares = entries.length ? `: ${pct(sum)} of the pool's requests in all (${entries.map((x) => `${x.name} ${pct(x.share)}`).join(' + ')})` : '';
+        out.push(finding('EK111', { message: `pool ${name} lists ${key} twice (${backendName(first)} and ${bname}), so that server gets a double share of the pool's traffic${shares}`, hint: 'remove the duplicate, or raise the weight of one entry if the server really should get more', path: [...bp, 'address'], subject: { pool: name, backend: bname, address: key } }));
       } else seenAddr.set(key, bi);
       const pools = addressPools.get(key) ?? new Set<string>();
       pools.add(name);

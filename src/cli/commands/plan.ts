@@ -4,7 +4,8 @@
  * `apply` finds it; `-c` defaults to FILE itself).
  */
 import { Option, type Command } from 'commander';
-import { movedShare, validateFile, validateText, type ValidationReport } from '../../analysis/index.js';
+import { analyzeLoaded, movedShare, validateText, type ValidateOptions, type ValidationReport } from '../../analysis/index.js';
+import { foreignHints, formatOptions, loadForCommand, type FormatFlags } from '../load.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { pct } from '../../core/text.js';
 import { UsageError } from '../../errors.js';
@@ -28,21 +29,21 @@ interface PlanRow {
 }
 
 export function registerPlan(program: Command, result: CommandResult): void {
-  adminOptions(program
+  adminOptions(formatOptions(program
     .command('plan')
     .description('predict how a config changes the traffic distribution against the current one (exit 1 when an apply would be refused)')
     .argument('<file>', 'the candidate config')
     .requiredOption('--against <file>', 'the config it replaces: a file, or live (the active version of the running instance)')
     .option('--traffic <sample>', 'traffic sample (JSONL) for both versions')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--all', 'show every pool, not only the ones the change touches'), null)
-    .action(async (file: string, opts: AdminFlags & { against: string; traffic?: string; format: 'text' | 'json'; all?: boolean }) => {
+    .option('--all', 'show every pool, not only the ones the change touches')), null)
+    .action(async (file: string, opts: AdminFlags & FormatFlags & { against: string; traffic?: string; format: 'text' | 'json'; all?: boolean }) => {
       const { report: before, label } = await against(file, opts);
       if (!before.config || !before.model) {
         const first = before.findings.find((f) => f.severity === 'error');
         throw new UsageError(`the --against config ${label} does not load, so there is nothing to compare with${first ? `: ${first.line ?? 1}:${first.column ?? 1}: ${first.code}: ${first.message}` : ''}`);
       }
-      const after = validateFile(file, { samplePath: opts.traffic, previous: { config: before.config, model: before.model } });
+      const after = validateAny(file, opts, { samplePath: opts.traffic, previous: { config: before.config, model: before.model } });
       result.exitCode = after.valid ? 0 : 1;
       const rows = planRows(before, after);
       const moved = after.model ? movedShare(before.model, after.model).moved : null;
@@ -76,12 +77,20 @@ export function registerPlan(program: Command, result: CommandResult): void {
 }
 
 /** The version being replaced: a file, or the live active version fetched from the instance. */
-async function against(file: string, opts: AdminFlags & { against: string; traffic?: string }): Promise<{ report: ValidationReport; label: string }> {
-  if (opts.against !== 'live') return { report: validateFile(opts.against, { samplePath: opts.traffic }), label: displayPath(opts.against) };
+async function against(file: string, opts: AdminFlags & FormatFlags & { against: string; traffic?: string }): Promise<{ report: ValidationReport; label: string }> {
+  if (opts.against !== 'live') return { report: validateAny(opts.against, opts, { samplePath: opts.traffic }), label: displayPath(opts.against) };
   const client = AdminClient.fromFlags({ ...opts, config: opts.config ?? file });
   const live = await client.get<{ id: number; text: string }>('/api/v1/versions/active');
   // Relative paths in the live text resolve against the candidate's folder, as they would on apply.
   return { report: validateText(live.text, file, { samplePath: opts.traffic }), label: `live version ${live.id} (${client.url})` };
+}
+
+/** Validates a file in any format; one that is no config evenkeel reads is a usage error here. */
+function validateAny(file: string, flags: FormatFlags, options: ValidateOptions): ValidationReport {
+  const load = loadForCommand(file, flags);
+  if (typeof load === 'string') throw new UsageError(load);
+  const report = analyzeLoaded(load, options);
+  return { ...report, findings: foreignHints(report.findings, load.format) };
 }
 
 /** True when a backend's prediction differs between the versions (beyond rounding). */

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { validateFile } from '../../analysis/index.js';
+import { analyzeLoaded } from '../../analysis/index.js';
+import { foreignHints, formatOptions, loadForCommand, type FormatFlags } from '../load.js';
 import { distributionTables, formatFinding, summaryLine } from '../format.js';
 import type { CommandResult } from '../main.js';
 
@@ -10,15 +11,22 @@ import type { CommandResult } from '../main.js';
 export const DEFAULT_CONFIG = 'evenkeel.yaml';
 
 export function registerValidate(program: Command, result: CommandResult): void {
-  program
+  formatOptions(program
     .command('validate')
-    .description('check a config: schema, rules, and the traffic it would send to each backend (exit 0 valid, 1 invalid, 2 unreadable)')
+    .description('check a config (evenkeel YAML, haproxy.cfg or nginx.conf): schema, rules, and the traffic it would send to each backend (exit 0 valid, 1 invalid, 2 unreadable)')
     .argument('[file]', 'config file', DEFAULT_CONFIG)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--traffic <sample>', 'traffic sample (JSONL) to use instead of guardrails.traffic.sample')
-    .action((file: string, opts: { format: 'text' | 'json'; traffic?: string }) => {
+    .option('--traffic <sample>', 'traffic sample (JSONL) to use instead of guardrails.traffic.sample'))
+    .action((file: string, opts: FormatFlags & { format: 'text' | 'json'; traffic?: string }) => {
       if (file === DEFAULT_CONFIG && !existsSync(file)) throw new UsageError(`no config file given and no ${DEFAULT_CONFIG} in ${process.cwd()}: run evenkeel validate FILE`);
-      const report = validateFile(file, { samplePath: opts.traffic });
+      const load = loadForCommand(file, opts);
+      if (typeof load === 'string') {
+        process.stderr.write(`evenkeel: ${load}\n`);
+        result.exitCode = 1;
+        return;
+      }
+      const analysed = analyzeLoaded(load, { samplePath: opts.traffic });
+      const report = { ...analysed, findings: foreignHints(analysed.findings, load.format) };
       result.exitCode = report.valid ? 0 : 1;
       if (opts.format === 'json') {
         const findings = report.findings.map(({ code, severity, message, subject, path, line, column, hint, file: f }) => ({ code, severity, message, subject, path, line, column, hint, ...(f ? { file: f } : {}) }));
