@@ -10,8 +10,13 @@ export interface Position {
   column: number;
 }
 
+/** Where a config path is written; `file` is set when that is not the config file itself (an include). */
+export interface Locator {
+  locate(path: readonly (string | number)[]): (Position & { file?: string }) | undefined;
+}
+
 /** Finds where a path lives in a parsed YAML document. */
-export class SourceLocator {
+export class SourceLocator implements Locator {
   constructor(
     private readonly doc: Document.Parsed | undefined,
     private readonly lineCounter: LineCounter,
