@@ -39,7 +39,9 @@ export function orderLocations<T>(locs: readonly Location<T>[], r: Reading, serv
   const stops: Placed<T>[] = [];
   const plain: Placed<T>[] = [];
   for (const l of proxied) {
-    if (l.modifier === '=') {
+    if ((l.modifier === '' || l.modifier === '^~' || l.modifier === '=') && !l.uri.startsWith('/')) {
+      r.partial(l.pos, `location ${l.modifier ? `${l.modifier} ` : ''}${l.uri} in ${server} does not start with "/", so no request URI matches it as a prefix; it is left out (a regex needs "~")`);
+    } else if (l.modifier === '=') {
       const overlaps = prefixes.some((o) => o !== l && o.uri.startsWith(l.uri));
       if (l.uri === '/' || overlaps) r.partial(l.pos, `location = ${l.uri} in ${server} is an exact match, which evenkeel routes cannot express next to the other locations; it is left out of the prediction`);
       else {

@@ -198,6 +198,10 @@ function readListen(x: Directive, r: Reading): ServerBlock['listens'][number] | 
     host = m[1] === '*' ? '0.0.0.0' : m[1];
     port = m[2] ?? '80';
   }
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    r.invalid(x.pos, `listen ${a}: port ${port} is not a port nginx accepts (1-65535)`, 'write a port between 1 and 65535, e.g. listen 8080;');
+    return undefined;
+  }
   const wildcard = host === '0.0.0.0';
   // [::]:80 and *:80 are two sockets in nginx but the same servers answer on both: one listener.
   return { key: wildcard ? port : `${host}:${port}`, address: `${host}:${port}`, isDefault, pos: x.pos, loopback: /^(127\.|localhost$|\[::1\]$)/.test(host) };

@@ -105,7 +105,8 @@ export function expand(text: string, file: string, access: SourceAccess, confine
       return undefined;
     }
     const target = posix.normalize(posix.isAbsolute(toPosix(arg.value)) ? toPosix(arg.value) : posix.join(prefix, toPosix(arg.value)));
-    if (confined && !(target === prefix || target.startsWith(prefix === '/' ? '/' : `${prefix}/`))) {
+    const inside = posix.relative(prefix, target);
+    if (confined && (inside === '..' || inside.startsWith('../') || posix.isAbsolute(inside))) {
       out.problems.push({ kind: 'escape', message: `include "${arg.value}" leaves the config's folder (${prefix}): it resolves to ${target}`, pos: d.pos });
       return [];
     }
