@@ -135,7 +135,9 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
   const oneKey = [
     ['ip_hash behind one client address', 'ip_hash;'],
     ['hash $remote_addr behind one client address', 'hash $remote_addr;'],
+    ['hash $remote_addr consistent behind one client address', 'hash $remote_addr consistent;'],
     ...['tenant-7', 'eu', 'static', 'a', 'checkout-service', '42'].map((k) => [`hash on the constant key "${k}"`, `hash "${k}";`]),
+    ...['tenant-7', 'eu', 'static', 'a', 'checkout-service', '42'].map((k) => [`consistent hash on the constant key "${k}"`, `hash "${k}" consistent;`]),
   ] as const;
   for (const [label, directive] of oneKey) {
     test(`${label}: EK532 names the one server nginx really sends everything to`, async () => {

@@ -42,6 +42,46 @@ export function keyHashPick(key: string, peers: readonly Peer[]): number | undef
   return undefined;
 }
 
+/**
+ * The index nginx's `hash KEY consistent` gives `key` (ngx_http_upstream_init_chash): each
+ * server line `host:port` as written gets weight × 160 points on a ring, point k being
+ * crc32(host, NUL, port, point k-1 as 4 little-endian bytes); the key's crc32 picks the first
+ * point at or after it, and a down server passes to the next point.
+ */
+export function chashPick(key: string, servers: readonly (Peer & { written: string })[]): number | undefined {
+  if (key.length === 0 || servers.length < 2) return undefined;
+  const points: { hash: number; server: number }[] = [];
+  servers.forEach((s, i) => {
+    const m = /^(.*):(\d*)$/.exec(s.written);
+    const host = m ? m[1] : s.written;
+    const port = m ? m[2] : '';
+    const base = Buffer.concat([Buffer.from(host), Buffer.from([0]), Buffer.from(port)]);
+    const prev = Buffer.alloc(4);
+    for (let j = 0; j < s.weight * 160; j++) {
+      const hash = crc32(Buffer.concat([base, prev]));
+      points.push({ hash, server: i });
+      prev.writeUInt32LE(hash);
+    }
+  });
+  points.sort((a, b) => a.hash - b.hash);
+  const ring = points.filter((p, i) => i === 0 || p.hash !== points[i - 1].hash);
+  const h = crc32(key);
+  let lo = 0;
+  let hi = ring.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ring[mid].hash < h) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let tries = 0; tries < ring.length; tries++) {
+    const server = ring[(lo + tries) % ring.length].server;
+    // Every line with the same text is a candidate for this point; the first usable one serves.
+    const candidates = servers.map((x, i) => i).filter((i) => servers[i].written === servers[server].written && !servers[i].down);
+    if (candidates.length > 0) return candidates[0];
+  }
+  return undefined;
+}
+
 /** ngx_murmur_hash2 over the UTF-8 bytes of `s`, as split_clients uses it. */
 export function murmurHash2(s: string): number {
   const data = Buffer.from(s, 'utf8');

@@ -6,7 +6,7 @@
  */
 import { addressKey } from '../../core/address.js';
 import type { ConfigInput } from '../../config/schema.js';
-import { ipHashPick, keyHashPick, type Peer } from './hash.js';
+import { chashPick, ipHashPick, keyHashPick, type Peer } from './hash.js';
 import type { Reading } from './reading.js';
 import type { Upstream, UpstreamServer } from './upstream.js';
 
@@ -60,7 +60,7 @@ export function upstreamPool(up: Upstream, name: string, reach: Reach, r: Readin
   loc.set(['pools', name, 'hashOn'], b.pos);
   // nginx's peer list is the server lines as written (duplicates stay separate there).
   const lines = up.servers.filter((x) => !x.backup);
-  const peers: Peer[] = lines.map((x) => ({ weight: x.weight, down: x.down }));
+  const peers: (Peer & { written: string })[] = lines.map((x) => ({ weight: x.weight, down: x.down, written: x.written }));
   const primaries = merged.filter((m) => !m.s.backup);
   const oneKey = (key: string, pick: number | undefined, why: string) => {
     const chosen = pick === undefined ? undefined : lines[pick];
@@ -94,7 +94,7 @@ export function upstreamPool(up: Upstream, name: string, reach: Reach, r: Readin
   const key = b.key;
   const hashOn = hashOnFor(key);
   if (!key.includes('$')) {
-    oneKey(`the constant "${key}"`, b.consistent ? undefined : keyHashPick(key, peers), 'a constant is the same for every request');
+    oneKey(`the constant "${key}"`, b.consistent ? chashPick(key, peers) : keyHashPick(key, peers), 'a constant is the same for every request');
     return pool;
   }
   if (hashOn === undefined) {
@@ -105,7 +105,7 @@ export function upstreamPool(up: Upstream, name: string, reach: Reach, r: Readin
   pool.hashOn = hashOn;
   r.partial(b.pos, `upstream ${up.name} hashes on ${key}${b.consistent ? ' (consistent: ketama)' : ''}; evenkeel predicts the spread of keys with its own hash table, so one key may land on another server than nginx picks`, name);
   if (hashOn === 'client-ip' && reach.loopbackOnly && primaries.length >= 2) {
-    oneKey(key, key === '$remote_addr' && !b.consistent ? keyHashPick('127.0.0.1', peers) : undefined, 'every server that proxies to it listens on loopback only, so every request comes from one address (a proxy on the same host)');
+    oneKey(key, key === '$remote_addr' ? (b.consistent ? chashPick('127.0.0.1', peers) : keyHashPick('127.0.0.1', peers)) : undefined, 'every server that proxies to it listens on loopback only, so every request comes from one address (a proxy on the same host)');
   }
   return pool;
 }

@@ -75,7 +75,7 @@ export function readServers(http: Directive[], r: Reading): ListenerDraft[] {
       return p;
     };
     const emit = (s: ServerBlock, host: string | undefined) => {
-      for (const p of placed(s)) l.routes.push({ host, pathPrefix: p.pathPrefix, target: p.target, pos: p.pos, label: `${host ?? 'default'}${p.pathPrefix}` });
+      for (const p of placed(s)) l.routes.push({ host, pathPrefix: p.pathPrefix, target: p.target, pos: p.pos, label: `${host ?? 'default'}${p.loc.modifier.startsWith('~') ? '-re' : p.loc.modifier === '=' ? '-eq' : ''}${p.pathPrefix}` });
     };
     for (const s of l.servers) {
       for (const h of s.exact) {
