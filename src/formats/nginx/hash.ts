@@ -76,8 +76,8 @@ export function chashPick(key: string, servers: readonly (Peer & { written: stri
   for (let tries = 0; tries < ring.length; tries++) {
     const server = ring[(lo + tries) % ring.length].server;
     // Every line with the same text is a candidate for this point; the first usable one serves.
-    const candidates = servers.map((x, i) => i).filter((i) => servers[i].written === servers[server].written && !servers[i].down);
-    if (candidates.length > 0) return candidates[0];
+    const usable = servers.findIndex((x) => x.written === servers[server].written && !x.down);
+    if (usable >= 0) return usable;
   }
   return undefined;
 }
