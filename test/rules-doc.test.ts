@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CODES, type Code, type Finding } from '../src/config/findings.js';
-import { validateText, type ValidationReport } from '../src/analysis/validate.js';
+import { analyzeLoaded, validateText, type ValidationReport } from '../src/analysis/validate.js';
+import { readNginx } from '../src/formats/nginx/index.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docFile = join(repoRoot, 'docs', 'rules.md');
@@ -18,6 +19,8 @@ type Label = 'Bad' | 'Good' | 'Before';
 
 interface Example {
   text: string;
+  /** The fence's language: yaml (an evenkeel config) or nginx (an nginx.conf). */
+  lang: string;
   /** 1-based line in docs/rules.md of the example's first YAML line. */
   line: number;
 }
@@ -72,8 +75,9 @@ function parseDoc(text: string): { sections: Section[]; strayHeadings: string[] 
     const name = label[1] as Label;
     let j = i + 1;
     while (j < lines.length && lines[j].trim() === '') j++;
-    if (lines[j] !== '```yaml') {
-      cur.problems.push(`line ${i + 1}: "${name}:" is not followed by a \`\`\`yaml block`);
+    const fence = /^```(yaml|nginx)$/.exec(lines[j]);
+    if (!fence) {
+      cur.problems.push(`line ${i + 1}: "${name}:" is not followed by a \`\`\`yaml or \`\`\`nginx block`);
       continue;
     }
     const end = lines.findIndex((l, k) => k > j && l.startsWith('```'));
@@ -82,7 +86,7 @@ function parseDoc(text: string): { sections: Section[]; strayHeadings: string[] 
       break;
     }
     if (cur.examples[name] !== undefined) cur.problems.push(`line ${i + 1}: a second ${name} example`);
-    cur.examples[name] = { text: lines.slice(j + 1, end).join('\n') + '\n', line: j + 2 };
+    cur.examples[name] = { text: lines.slice(j + 1, end).join('\n') + '\n', lang: fence[1], line: j + 2 };
     i = end;
   }
   return { sections, strayHeadings };
@@ -94,6 +98,8 @@ const isChangeRule = (code: string) => code.startsWith('EK4');
 
 function validate(example: Example, previous?: ValidationReport): ValidationReport {
   const prev = previous?.config && previous.model ? { config: previous.config, model: previous.model } : undefined;
+  // An nginx example writes a NUL byte as <NUL> (Markdown cannot hold one).
+  if (example.lang === 'nginx') return analyzeLoaded(readNginx(example.text.replaceAll('<NUL>', '\u0000'), docFile), { previous: prev });
   return validateText(example.text, docFile, { previous: prev });
 }
 
