@@ -78,6 +78,12 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
       server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`, (port) => repeat(port, 300));
   });
 
+  test('with every primary down, the backups share by weight', async () => {
+    await differential('backups-share', (port) => `
+      upstream app { server ${B[0]} down; server ${B[1]} backup; server ${B[2]} backup weight=3; }
+      server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`, (port) => repeat(port, 400));
+  });
+
   test('backup gets nothing while primaries are up', { todo: modelHonoursBackup() ? false : 'the traffic model does not yet give backups 0 while a primary is usable (backup semantics land on another branch)' }, async () => {
     await differential('backup', (port) => `
       upstream app { server ${B[0]}; server ${B[1]}; server ${B[2]} backup; }
@@ -98,6 +104,25 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
         location ~ ^/api/static/v1/ { proxy_pass http://e; }
         location ~ ^/api/v2/ { proxy_pass http://d; }
       }`, (port) => paths.flatMap((p) => repeat(port, 40, p)));
+  });
+
+  test('location precedence: a plain prefix longer than a ^~ one wins over it; exact and nested locations', async () => {
+    // (Not /login/x: evenkeel predicts `= /login` as the prefix /login, and EK529 says so.)
+    const paths = ['/', '/assets/x', '/assets/img/x', '/assets/img/v1/x', '/login', '/admin/x', '/admin/users/x', '/other'];
+    await differential('locations-2', (port) => `
+      upstream a { server ${B[0]}; } upstream b { server ${B[1]}; } upstream c { server ${B[2]}; }
+      upstream d { server ${B[3]}; } upstream e { server ${B[4]}; }
+      server {
+        listen 127.0.0.1:${port};
+        location / { proxy_pass http://a; }
+        location ^~ /assets/ { proxy_pass http://b; }
+        location /assets/img/ { proxy_pass http://c; }
+        location = /login { proxy_pass http://d; }
+        location /admin/ {
+          proxy_pass http://e;
+          location /admin/users/ { proxy_pass http://b; }
+        }
+      }`, (port) => paths.flatMap((p) => repeat(port, 30, p)));
   });
 
   test('server_name: exact, then the longest *. wildcard, else default_server', async () => {
@@ -131,6 +156,28 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
       server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`, (port) => repeat(port, 400));
     assert.ok(findings.some((f) => f.includes('EK530')));
   });
+
+  for (const [label, key] of [['split_clients on $remote_addr behind one client address', '${remote_addr}'], ['split_clients on a constant key', 'abc'], ['split_clients on another constant key', 'tenant-7']] as const) {
+    test(`${label}: EK532 names the one part nginx really sends everything to`, async () => {
+      const port = await freePort();
+      const nginx = await startNginx(`
+        upstream left { server ${B[0]}; } upstream right { server ${B[1]}; }
+        split_clients "${key}" $side { 50% left; * right; }
+        server { listen 127.0.0.1:${port}; location / { proxy_pass http://$side; } }`, port);
+      try {
+        const measured = await measure(repeat(port, 60));
+        assert.equal(measured.size, 1, `nginx spread the requests: ${[...measured].join(', ')}`);
+        const [only] = measured.keys();
+        const report = analyzeLoaded(readNginxFile(nginx.file));
+        const f = report.findings.find((x) => x.code === 'EK532');
+        assert.ok(f, `no EK532: ${report.findings.map((x) => x.code).join(' ')}`);
+        assert.equal(f.subject.pool, only === B[0] ? 'left' : 'right', f.message);
+        figures.push(`${label}: EK532 names ${f.subject.pool}, nginx sent 60/60 to ${only === B[0] ? 'left' : 'right'}`);
+      } finally {
+        await nginx.stop();
+      }
+    });
+  }
 
   const oneKey = [
     ['ip_hash behind one client address', 'ip_hash;'],

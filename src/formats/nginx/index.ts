@@ -8,15 +8,15 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { MAX_CONFIG_BYTES, deepFreeze, type LoadResult } from '../../config/load.js';
+import { MAX_CONFIG_BYTES, deepFreeze, readBounded, type LoadResult } from '../../config/load.js';
 import { configSchema, type Config, type ConfigInput } from '../../config/schema.js';
 import { formatPath } from '../../config/source.js';
 import { didYouMean } from '../../core/text.js';
 import type { Directive } from './lexer.js';
-import { murmurHash2 } from './hash.js';
 import { upstreamPool } from './pools.js';
 import { NginxLocator, Reading } from './reading.js';
 import { readServers, type ListenerDraft, type ProxyTarget } from './servers.js';
+import { readSplits, splitTargets, type Split } from './splits.js';
 import { dumpAccess, expand, splitDump, type SourceAccess } from './sources.js';
 import { readUpstream, withPort, type Upstream } from './upstream.js';
 
@@ -40,11 +40,13 @@ export function looksLikeNginx(text: string): boolean {
   return /^\s*(http|events|stream|upstream\s+[^\s{]+|server|location\s+[^{]*|split_clients\s+[^{]+)\s*\{/m.test(head) && /;\s*($|#|\})/m.test(head);
 }
 
-/** Reads an nginx.conf (or an `nginx -T` dump) from disk, following includes inside its folder. */
+/**
+ * Reads an nginx.conf (or an `nginx -T` dump) from disk, following includes inside its folder.
+ * Throws FileReadError (exit 2) only when the file itself cannot be read, like loadConfigFile.
+ */
 export function readNginxFile(file: string): LoadResult {
-  const st = statSync(file);
-  if (st.size > MAX_CONFIG_BYTES) return notText(file, `${file} is ${(st.size / 1048576).toFixed(1)} MiB; evenkeel reads configs of at most ${MAX_CONFIG_BYTES / 1048576} MiB`, 1);
-  const buf = readFileSync(file);
+  const buf = readBounded(file, MAX_CONFIG_BYTES);
+  if (buf === undefined) return notText(file, `${file} is ${(statSync(file).size / 1048576).toFixed(1)} MiB; evenkeel reads configs of at most ${MAX_CONFIG_BYTES / 1048576} MiB`, 1);
   const bad = badByteLine(buf);
   if (bad) return notText(file, `${file} is not text: ${bad.why}`, bad.line);
   return readNginx(buf.toString('utf8'), file, {
@@ -151,7 +153,7 @@ export function readNginx(text: string, file: string, opts: NginxReadOptions = {
     locator.set(['listeners', li], l.pos);
     for (const rd of l.routes) {
       const ri = routes.length;
-      const target = resolveTarget(rd.target, (h) => poolFor(h, rd.target, l.loopback), splits, r);
+      const target = resolveTarget(rd.target, (h) => poolFor(h, rd.target, l.loopback), splits, r, l.loopback);
       if (!target) continue;
       const name = unique(sanitize(rd.label), routeNames);
       const route: RouteInput = { name, ...target.route };
@@ -203,7 +205,7 @@ export function readNginx(text: string, file: string, opts: NginxReadOptions = {
 }
 
 /** A location's proxy_pass as a pool or a split. */
-function resolveTarget(t: ProxyTarget, poolFor: (host: string) => string | undefined, splits: Map<string, Split>, r: Reading): { route: Pick<RouteInput, 'pool' | 'split'>; splitPos: Directive['pos'][] } | undefined {
+function resolveTarget(t: ProxyTarget, poolFor: (host: string) => string | undefined, splits: Map<string, Split>, r: Reading, loopback: boolean): { route: Pick<RouteInput, 'pool' | 'split'>; splitPos: Directive['pos'][] } | undefined {
   const v = /^\$\{?([A-Za-z0-9_]+)\}?$/.exec(t.host);
   if (v) {
     const s = splits.get(v[1]);
@@ -211,31 +213,8 @@ function resolveTarget(t: ProxyTarget, poolFor: (host: string) => string | undef
       r.partial(t.pos, `proxy_pass through the variable $${v[1]}, which is not set by a split_clients block; requests here are left out of the prediction`);
       return undefined;
     }
-    const entries: { pool: string; weight: number }[] = [];
-    const positions: Directive['pos'][] = [];
-    for (const e of s.entries) {
-      const pool = poolFor(e.value);
-      if (!pool) {
-        r.partial(e.pos, `split_clients value "${e.value}" is not an upstream or host:port; its share is left out of the prediction`);
-        continue;
-      }
-      const same = entries.find((x) => x.pool === pool);
-      if (same) same.weight += e.weight;
-      else {
-        entries.push({ pool, weight: e.weight });
-        positions.push(e.pos);
-      }
-    }
-    if (entries.length === 0) return undefined;
-    if (s.constant) {
-      const chosen = s.pick === undefined ? undefined : s.entries[s.pick];
-      r.add('EK532', s.pos, {
-        message: `split_clients hashes the constant "${s.key}", the same for every request: ${chosen ? `all of them get "${chosen.value}"` : 'none of them gets a value'}, whatever the percentages say`,
-        hint: 'put a per-request or per-client variable in the key, e.g. split_clients "${remote_addr}${http_user_agent}" or "${request_id}"',
-        pool: chosen?.value,
-      });
-    }
-    return { route: { split: entries }, splitPos: positions };
+    const split = splitTargets(s, poolFor, r, loopback);
+    return split && { route: { split: split.entries }, splitPos: split.positions };
   }
   if (t.host.includes('$')) {
     r.partial(t.pos, `proxy_pass http://${t.host} builds its host from variables; requests here are left out of the prediction`);
@@ -247,60 +226,6 @@ function resolveTarget(t: ProxyTarget, poolFor: (host: string) => string | undef
     return undefined;
   }
   return { route: { pool }, splitPos: [] };
-}
-
-interface Split {
-  key: string;
-  constant: boolean;
-  pick?: number;
-  pos: Directive['pos'];
-  entries: { value: string; weight: number; pos: Directive['pos'] }[];
-}
-
-/** `split_clients KEY $var { 10% a; * b; }`, keyed by the variable name. */
-function readSplits(http: Directive[], r: Reading): Map<string, Split> {
-  const out = new Map<string, Split>();
-  for (const d of http.filter((x) => x.name === 'split_clients' && x.block)) {
-    const key = d.args[0]?.value;
-    const v = /^\$([A-Za-z0-9_]+)$/.exec(d.args[1]?.value ?? '');
-    if (key === undefined || !v) {
-      r.syntaxLike(d.pos, 'split_clients needs a key and a $variable: split_clients "${remote_addr}" $variant { … }', 'write it as split_clients "${request_id}" $pool { 90% app; * canary; }');
-      continue;
-    }
-    const s: Split = { key, constant: !key.includes('$'), pos: d.pos, entries: [] };
-    let sum = 0;
-    let star: Split['entries'][number] | undefined;
-    // nginx: each part's bound is the running sum of percent × 2³²/100; `*` takes the rest.
-    const bounds: (number | undefined)[] = [];
-    for (const e of d.block!) {
-      const value = e.args[0]?.value ?? '';
-      if (e.name === '*') {
-        star = { value, weight: 0, pos: e.pos };
-        s.entries.push(star);
-        bounds.push(undefined);
-        continue;
-      }
-      const m = /^(\d+(?:\.\d{1,2})?)%$/.exec(e.name);
-      if (!m) {
-        r.invalid(e.pos, `split_clients entry "${e.name}" is not a percentage`, 'write it as 10% upstream_name; or * upstream_name;');
-        continue;
-      }
-      const pct = Number(m[1]);
-      sum += Math.round(pct * 100);
-      if (sum > 10000) r.invalid(e.pos, `split_clients percentages add up to more than 100% (at "${e.name}")`, 'make them add up to at most 100%: nginx refuses this config');
-      bounds.push(Math.floor((sum * 0xffffffff) / 10000));
-      s.entries.push({ value, weight: pct, pos: e.pos });
-    }
-    if (star) star.weight = Math.max(0, 100 - sum / 100);
-    else if (sum < 10000) r.partial(d.pos, `split_clients ${key} ${d.args[1].value} covers ${sum / 100}% and has no "*" entry: the other ${100 - sum / 100}% get an empty value`);
-    if (s.constant) {
-      const h = murmurHash2(key);
-      const k = bounds.findIndex((b) => b === undefined || h < b);
-      s.pick = k >= 0 ? k : undefined;
-    }
-    out.set(v[1], s);
-  }
-  return out;
 }
 
 /** `stream { server { listen 5432; proxy_pass db; } }` → tcp listeners. */
