@@ -5,11 +5,11 @@
  * backend beside evenkeel's prediction for the same nginx.conf and the same requests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readNginxFile } from '../../src/formats/nginx/index.js';
 import { analyzeLoaded } from '../../src/analysis/validate.js';
 import type { SampleRequest } from '../../src/analysis/sample.js';
@@ -75,12 +75,27 @@ export interface RunningNginx {
 
 /** Writes `httpBody` (the inside of `http { }`) and starts nginx on it; resolves once `port` answers. */
 export async function startNginx(httpBody: string, port: number): Promise<RunningNginx> {
+  return startNginxFiles((dir) => ({ 'nginx.conf': wrap(httpBody, dir) }), port);
+}
+
+/**
+ * Writes whole config files (`nginx.conf` and what it includes) into a temp folder and starts
+ * nginx on them. Logs and the pid go to the folder through -g; temp paths are put in `http {`.
+ */
+export async function startNginxFiles(files: (dir: string) => Record<string, string>, port: number): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'evenkeel-nginx-'));
+  for (const [name, text] of Object.entries(files(dir))) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   const file = join(dir, 'nginx.conf');
-  writeFileSync(file, wrap(httpBody, dir));
-  const check = spawnSync(NGINX, ['-t', '-q', '-p', dir, '-c', file], { encoding: 'utf8' });
+  const text = readFileSync(file, 'utf8');
+  const globals = [...(text.includes('error_log ') ? [] : [`error_log ${join(dir, 'error.log')};`]), ...(text.includes('pid ') ? [] : [`pid ${join(dir, 'nginx.pid')};`])].join(' ');
+  if (!text.includes('proxy_temp_path')) writeFileSync(file, text.replace(/^http\s*\{/m, `http {\n${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, t)};`).join('\n')}`));
+  const g = (extra: string) => ['-g', `${globals} ${extra}`.trim()];
+  const check = spawnSync(NGINX, ['-t', '-q', '-p', dir, '-c', file, ...(globals ? g('') : [])], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`nginx -t refused the test config:\n${check.stderr}`);
-  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', file, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', file, ...g('daemon off;')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (b) => (stderr += b));
   const deadline = Date.now() + 5000;

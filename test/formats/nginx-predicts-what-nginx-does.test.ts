@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readNginxFile } from '../../src/formats/nginx/index.js';
 import { analyzeLoaded } from '../../src/analysis/validate.js';
-import { fractions, freePort, measure, noNginx, predict, startBackends, startNginx, type Probe } from './nginx-harness.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fractions, freePort, measure, noNginx, predict, startBackends, startNginx, startNginxFiles, type Probe } from './nginx-harness.js';
 
 const TOLERANCE = 0.03;
 let backends: Awaited<ReturnType<typeof startBackends>>;
@@ -155,6 +157,42 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
       upstream app { least_conn; server ${B[0]} weight=3; server ${B[1]}; }
       server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`, (port) => repeat(port, 400));
     assert.ok(findings.some((f) => f.includes('EK530')));
+  });
+
+  test('the site + API example, pointed at local backends, gets the shares evenkeel predicts', async () => {
+    const port = await freePort();
+    const local = await startBackends(10);
+    const ex = join(import.meta.dirname, '..', '..', 'examples', 'nginx', 'site-and-api');
+    // Each 10.0.x.y:port of the example becomes one local backend, in order of appearance.
+    const seen = new Map<string, string>();
+    const relocate = (text: string) => text
+      .replace(/10\.0\.\d+\.\d+:\d+/g, (a) => { if (!seen.has(a)) seen.set(a, local.addresses[seen.size]); return seen.get(a)!; })
+      .replace(/listen \[::\]:80[^;]*;/g, '')
+      .replace(/listen 80( default_server)?;/g, `listen 127.0.0.1:${port}$1;`);
+    const nginx = await startNginxFiles(() => ({
+      'nginx.conf': relocate(readFileSync(join(ex, 'nginx.conf'), 'utf8')),
+      'conf.d/upstreams.conf': relocate(readFileSync(join(ex, 'conf.d', 'upstreams.conf'), 'utf8')),
+      'mime.types': readFileSync(join(ex, 'mime.types'), 'utf8'),
+    }), port);
+    try {
+      const probes: Probe[] = [];
+      for (let i = 0; i < 200; i++) {
+        const ua = { 'user-agent': `client-${i}` };
+        probes.push({ port, host: 'example.com', path: `/page/${i}`, headers: ua }, { port, host: 'www.example.com', path: '/', headers: ua });
+        probes.push({ port, host: 'api.example.com', path: `/v1/items/${i}`, headers: ua }, { port, host: 'api.example.com', path: `/v1/reports/${i}`, headers: ua });
+      }
+      const measured = fractions(await measure(probes), probes.length);
+      const { shares: predicted, findings } = predict(nginx.file, probes);
+      for (const addr of new Set([...predicted.keys(), ...measured.keys()])) {
+        const p = predicted.get(addr) ?? 0;
+        const m = measured.get(addr) ?? 0;
+        figures.push(`site-and-api: ${addr.replace('127.0.0.1:', 'b')} predicted ${p.toFixed(3)} measured ${m.toFixed(3)}`);
+        assert.ok(Math.abs(p - m) <= TOLERANCE, `site-and-api: ${addr} predicted ${p.toFixed(3)}, nginx gave it ${m.toFixed(3)}\n${findings.join('\n')}`);
+      }
+    } finally {
+      await nginx.stop();
+      await local.close();
+    }
   });
 
   for (const [label, key] of [['split_clients on $remote_addr behind one client address', '${remote_addr}'], ['split_clients on a constant key', 'abc'], ['split_clients on another constant key', 'tenant-7']] as const) {
