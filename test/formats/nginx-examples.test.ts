@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNginxFile } from '../../src/formats/nginx/index.js';
@@ -44,4 +44,18 @@ test('nginx -t accepts every example: nginx sees nothing wrong with them', { ski
     const r = spawnSync(NGINX, ['-t', '-q', '-c', file, '-g', `error_log ${join(tmp, 'error.log')}; pid ${join(tmp, 'nginx.pid')};`], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${file}: ${r.stderr}`);
   }
+});
+
+test('the pre-reload hook of docs/nginx.md: the real `nginx -T` dump of the site example validates, positions in the original files', { skip: noNginx }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'evenkeel-nginx-T-'));
+  const dumped = spawnSync(NGINX, ['-T', '-q', '-c', good, '-g', `error_log ${join(tmp, 'error.log')}; pid ${join(tmp, 'nginx.pid')};`], { encoding: 'utf8' });
+  assert.equal(dumped.status, 0, dumped.stderr);
+  const dumpFile = join(tmp, 'nginx-T.txt');
+  writeFileSync(dumpFile, dumped.stdout);
+  const fromDump = analyzeLoaded(readNginxFile(dumpFile));
+  const direct = analyzeLoaded(readNginxFile(good));
+  assert.equal(fromDump.valid, true, show(fromDump));
+  assert.deepEqual(fromDump.prediction, direct.prediction);
+  const where = (r: ReturnType<typeof analyzeLoaded>) => r.findings.map((f) => `${f.code} ${f.file ?? good}:${f.line}`).sort();
+  assert.deepEqual(where(fromDump), where(direct));
 });
