@@ -127,6 +127,11 @@ export function readNginx(text: string, file: string, opts: NginxReadOptions = {
     }
     const address = withPort(host);
     if (!address || host.includes('$')) return undefined;
+    const named = upstreams.get(host.replace(/:\d+$/, '').toLowerCase());
+    if (named && host.includes(':')) {
+      r.invalid(t.pos, `proxy_pass ${host} gives the upstream ${named.name} a port; nginx refuses this config (upstream "${named.name}" may not have port)`, `write proxy_pass http://${named.name}; the ports are on its server lines`, named.name);
+      return undefined;
+    }
     const name = poolName(address.replace(/[:[\]]/g, '-').replace(/^-+|-+$/g, ''), poolNames);
     if (!pools[name]) {
       pools[name] = { backends: [{ address, ...(host === address ? {} : /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(host) ? { name: host } : {}) }] };
@@ -222,7 +227,7 @@ function resolveTarget(t: ProxyTarget, poolFor: (host: string) => string | undef
   }
   const pool = poolFor(t.host);
   if (!pool) {
-    r.partial(t.pos, `proxy_pass host "${t.host}" is not an upstream or host:port evenkeel can model`);
+    if (!r.reportedAt(t.pos)) r.partial(t.pos, `proxy_pass host "${t.host}" is not an upstream or host:port evenkeel can model`);
     return undefined;
   }
   return { route: { pool }, splitPos: [] };

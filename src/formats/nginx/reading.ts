@@ -42,10 +42,25 @@ export class Reading {
 
   constructor(readonly locator: NginxLocator) {}
 
-  /** A finding at an nginx.conf position. */
+  private readonly seen = new Set<string>();
+  private readonly places = new Set<string>();
+
+  /**
+   * A finding at an nginx.conf position. A construct read once per route (a location of a
+   * server with several names) reports each finding once.
+   */
   add(code: Code, pos: Pos, f: { message: string; hint: string; pool?: string; backend?: string; path?: (string | number)[] }): void {
+    const key = `${code}\u0000${pos.file}:${pos.line}:${pos.column}\u0000${f.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.places.add(`${pos.file}:${pos.line}:${pos.column}`);
     const subject = { ...(f.pool ? { pool: f.pool } : {}), ...(f.backend ? { backend: f.backend } : {}) };
     this.findings.push({ ...finding(code, { message: f.message, hint: f.hint, path: f.path ?? [], subject }), ...this.locator.position(pos) });
+  }
+
+  /** True when some finding is already reported at `pos`. */
+  reportedAt(pos: Pos): boolean {
+    return this.places.has(`${pos.file}:${pos.line}:${pos.column}`);
   }
 
   /** EK529: a construct evenkeel does not model; the prediction around it is partial. */

@@ -113,8 +113,11 @@ function readServer(d: Directive, r: Reading): ServerBlock {
         const name = a.value.toLowerCase();
         if (name === '' || name === '_') continue;
         if (name.startsWith('~')) r.partial(a.pos, `server_name ${a.value} is a regex; evenkeel does not route on it, so its requests are predicted to reach the default server`);
-        else if (name.startsWith('.')) s.exact.push(name.slice(1)), s.wildcard.push(`*${name}`);
-        else if (name.startsWith('*.')) s.wildcard.push(name);
+        else if (/^(\*)?\.[a-z0-9.\-]+$/.test(name)) {
+          // `.example.com` is example.com and *.example.com; `*.example.com` the subdomains only.
+          if (name.startsWith('.')) s.exact.push(name.slice(1));
+          s.wildcard.push(name.startsWith('.') ? `*${name}` : name);
+        }
         else if (name.includes('*')) r.partial(a.pos, `server_name ${a.value} has a wildcard evenkeel cannot express (only *.example.com); its requests are predicted to reach the default server`);
         else if (/^[a-z0-9.\-]+$/.test(name)) s.exact.push(name);
         else r.partial(a.pos, `server_name ${a.value} is not a host name evenkeel can route on`);
