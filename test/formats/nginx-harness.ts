@@ -8,27 +8,18 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { freePort } from '../dataplane/helpers/harness.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { readNginxFile } from '../../src/formats/nginx/index.js';
 import { analyzeLoaded } from '../../src/analysis/validate.js';
 import type { SampleRequest } from '../../src/analysis/sample.js';
 
+export { freePort };
+
 export const NGINX = '/usr/sbin/nginx';
 /** Skip reason when the binary is missing (the tests are about nginx itself). */
 export const noNginx = existsSync(NGINX) ? false : 'nginx is not installed (apt-get install nginx-light)';
-
-/** A free port on 127.0.0.1 (released before it is returned). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Backends that answer every request with their own address in the body. */
 export async function startBackends(n: number): Promise<{ addresses: string[]; close: () => Promise<void> }> {

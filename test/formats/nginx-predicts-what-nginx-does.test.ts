@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readNginxFile } from '../../src/formats/nginx/index.js';
 import { analyzeLoaded } from '../../src/analysis/validate.js';
+import type { Finding } from '../../src/config/findings.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fractions, freePort, measure, noNginx, predict, startBackends, startNginx, startNginxFiles, type Probe } from './nginx-harness.js';
@@ -45,6 +46,31 @@ async function differential(name: string, body: (port: number) => string, probes
       assert.ok(Math.abs(p - m) <= TOLERANCE, `${name}: backend ${addr} predicted ${p.toFixed(3)}, nginx gave it ${m.toFixed(3)}\nfindings:\n${findings.join('\n')}`);
     }
     return { predicted, measured, findings };
+  } finally {
+    await nginx.stop();
+  }
+}
+
+/** Upstreams a…e, one backend each. */
+const fiveUpstreams = () => ['a', 'b', 'c', 'd', 'e'].map((u, i) => `upstream ${u} { server ${B[i]}; }`).join(' ');
+
+/**
+ * Runs nginx on `body`, sends 60 requests, and checks that they all went to one backend and
+ * that evenkeel's EK532 names it (`named` turns the finding into the backend it names).
+ */
+async function oneServer(label: string, body: (port: number) => string, named: (f: Finding) => string | undefined): Promise<void> {
+  const port = await freePort();
+  const nginx = await startNginx(body(port), port);
+  try {
+    const measured = await measure(repeat(port, 60));
+    assert.equal(measured.size, 1, `nginx spread the requests: ${[...measured].join(', ')}`);
+    const [only] = measured.keys();
+    const report = analyzeLoaded(readNginxFile(nginx.file));
+    const f = report.findings.find((x) => x.code === 'EK532');
+    assert.ok(f, `no EK532: ${report.findings.map((x) => x.code).join(' ')}`);
+    assert.equal(named(f), only, f.message);
+    assert.equal(report.valid, false);
+    figures.push(`${label}: EK532 names ${named(f)?.replace('127.0.0.1:', 'b')}, nginx sent 60/60 to ${only.replace('127.0.0.1:', 'b')}`);
   } finally {
     await nginx.stop();
   }
@@ -96,8 +122,7 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
     // (Not /api: nginx answers it with its own 301 to /api/, an auto-redirect evenkeel does not model.)
     const paths = ['/', '/x', '/api/x', '/api/static/x', '/api/static/v1/x', '/api/v2/x', '/apix', '/api/v2'];
     await differential('locations', (port) => `
-      upstream a { server ${B[0]}; } upstream b { server ${B[1]}; } upstream c { server ${B[2]}; }
-      upstream d { server ${B[3]}; } upstream e { server ${B[4]}; }
+      ${fiveUpstreams()}
       server {
         listen 127.0.0.1:${port};
         location / { proxy_pass http://a; }
@@ -112,8 +137,7 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
     // (Not /login/x: evenkeel predicts `= /login` as the prefix /login, and EK529 says so.)
     const paths = ['/', '/assets/x', '/assets/img/x', '/assets/img/v1/x', '/login', '/admin/x', '/admin/users/x', '/other'];
     await differential('locations-2', (port) => `
-      upstream a { server ${B[0]}; } upstream b { server ${B[1]}; } upstream c { server ${B[2]}; }
-      upstream d { server ${B[3]}; } upstream e { server ${B[4]}; }
+      ${fiveUpstreams()}
       server {
         listen 127.0.0.1:${port};
         location / { proxy_pass http://a; }
@@ -130,8 +154,7 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
   test('server_name: exact, then the longest *. wildcard, else default_server', async () => {
     const hosts = ['example.com', 'www.example.com', 'x.example.com', 'a.b.example.com', 'a.shop.example.com', 'other.org', 'EXAMPLE.COM'];
     await differential('server_name', (port) => `
-      upstream a { server ${B[0]}; } upstream b { server ${B[1]}; } upstream c { server ${B[2]}; }
-      upstream d { server ${B[3]}; } upstream e { server ${B[4]}; }
+      ${fiveUpstreams()}
       server { listen 127.0.0.1:${port}; server_name example.com; location / { proxy_pass http://a; } }
       server { listen 127.0.0.1:${port}; server_name *.example.com; location / { proxy_pass http://b; } }
       server { listen 127.0.0.1:${port} default_server; server_name _; location / { proxy_pass http://c; } }
@@ -196,25 +219,10 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
   });
 
   for (const [label, key] of [['split_clients on $remote_addr behind one client address', '${remote_addr}'], ['split_clients on a constant key', 'abc'], ['split_clients on another constant key', 'tenant-7']] as const) {
-    test(`${label}: EK532 names the one part nginx really sends everything to`, async () => {
-      const port = await freePort();
-      const nginx = await startNginx(`
-        upstream left { server ${B[0]}; } upstream right { server ${B[1]}; }
-        split_clients "${key}" $side { 50% left; * right; }
-        server { listen 127.0.0.1:${port}; location / { proxy_pass http://$side; } }`, port);
-      try {
-        const measured = await measure(repeat(port, 60));
-        assert.equal(measured.size, 1, `nginx spread the requests: ${[...measured].join(', ')}`);
-        const [only] = measured.keys();
-        const report = analyzeLoaded(readNginxFile(nginx.file));
-        const f = report.findings.find((x) => x.code === 'EK532');
-        assert.ok(f, `no EK532: ${report.findings.map((x) => x.code).join(' ')}`);
-        assert.equal(f.subject.pool, only === B[0] ? 'left' : 'right', f.message);
-        figures.push(`${label}: EK532 names ${f.subject.pool}, nginx sent 60/60 to ${only === B[0] ? 'left' : 'right'}`);
-      } finally {
-        await nginx.stop();
-      }
-    });
+    test(`${label}: EK532 names the one part nginx really sends everything to`, () => oneServer(label, (port) => `
+      upstream left { server ${B[0]}; } upstream right { server ${B[1]}; }
+      split_clients "${key}" $side { 50% left; * right; }
+      server { listen 127.0.0.1:${port}; location / { proxy_pass http://$side; } }`, (f) => ({ left: B[0], right: B[1] })[f.subject.pool ?? '']));
   }
 
   const oneKey = [
@@ -225,24 +233,8 @@ describe('evenkeel predicts the share nginx gives every server', { skip: noNginx
     ...['tenant-7', 'eu', 'static', 'a', 'checkout-service', '42'].map((k) => [`consistent hash on the constant key "${k}"`, `hash "${k}" consistent;`]),
   ] as const;
   for (const [label, directive] of oneKey) {
-    test(`${label}: EK532 names the one server nginx really sends everything to`, async () => {
-      const port = await freePort();
-      const nginx = await startNginx(`
-        upstream app { ${directive} server ${B[0]}; server ${B[1]} weight=2; server ${B[2]}; server ${B[3]} weight=3; }
-        server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`, port);
-      try {
-        const measured = await measure(repeat(port, 100));
-        assert.equal(measured.size, 1, `nginx spread the requests: ${[...measured].join(', ')}`);
-        const [only] = measured.keys();
-        const report = analyzeLoaded(readNginxFile(nginx.file));
-        const f = report.findings.find((x) => x.code === 'EK532');
-        assert.ok(f, `no EK532: ${report.findings.map((x) => x.code).join(' ')}`);
-        assert.equal(f.subject.backend, only, f.message);
-        assert.equal(report.valid, false);
-        figures.push(`${label}: EK532 names ${f.subject.backend?.replace('127.0.0.1:', 'b')}, nginx sent 100/100 to ${only.replace('127.0.0.1:', 'b')}`);
-      } finally {
-        await nginx.stop();
-      }
-    });
+    test(`${label}: EK532 names the one server nginx really sends everything to`, () => oneServer(label, (port) => `
+      upstream app { ${directive} server ${B[0]}; server ${B[1]} weight=2; server ${B[2]}; server ${B[3]} weight=3; }
+      server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; } }`, (f) => f.subject.backend));
   }
 });

@@ -25,8 +25,8 @@ export function upstreamPool(up: Upstream, name: string, reach: Reach, r: Readin
   loc.set(['pools', name], up.pos);
   const merged: { s: UpstreamServer; weight: number; lines: number[] }[] = [];
   for (const s of up.servers) {
-    const key = safeKey(s.address);
-    const same = merged.find((m) => safeKey(m.s.address) === key && m.s.backup === s.backup);
+    const key = addressKey(s.address);
+    const same = merged.find((m) => addressKey(m.s.address) === key && m.s.backup === s.backup);
     if (same) {
       same.weight += s.down ? 0 : s.weight;
       same.lines.push(s.pos.line);
@@ -64,7 +64,7 @@ export function upstreamPool(up: Upstream, name: string, reach: Reach, r: Readin
   const primaries = merged.filter((m) => !m.s.backup);
   const oneKey = (key: string, pick: number | undefined, why: string) => {
     const chosen = pick === undefined ? undefined : lines[pick];
-    const index = chosen ? merged.findIndex((m) => safeKey(m.s.address) === safeKey(chosen.address) && !m.s.backup) : -1;
+    const index = chosen ? merged.findIndex((m) => addressKey(m.s.address) === addressKey(chosen.address) && !m.s.backup) : -1;
     r.add('EK532', b.pos, {
       message: `upstream ${up.name} hashes on ${key}, and ${why}: nginx sends all of its requests to ${chosen ? `one server, ${chosen.written}` : 'one server'}, the other ${primaries.length - 1} get none`,
       hint: 'hash on something that differs per client (a session cookie, $request_uri), or set real_ip_header/set_real_ip_from so $remote_addr is the real client; or use round-robin',
@@ -119,12 +119,4 @@ export function hashOnFor(key: string): string | undefined {
   const c = /^\$cookie_([A-Za-z0-9_\-]+)$/.exec(key);
   if (c) return `cookie:${c[1]}`;
   return undefined;
-}
-
-function safeKey(address: string): string {
-  try {
-    return addressKey(address);
-  } catch {
-    return address;
-  }
 }
