@@ -7,15 +7,15 @@
  * includes. Never throws for anything inside the files: problems are findings.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { MAX_CONFIG_BYTES, deepFreeze, readBounded, type LoadResult } from '../../config/load.js';
 import { configSchema, type Config, type ConfigInput } from '../../config/schema.js';
 import { formatPath } from '../../config/source.js';
 import { didYouMean } from '../../core/text.js';
 import type { Directive } from './lexer.js';
 import { upstreamPool } from './pools.js';
-import { NginxLocator, Reading } from './reading.js';
-import { readServers, type ListenerDraft, type ProxyTarget } from './servers.js';
+import { NginxLocator, Reading, readGuardrails } from './reading.js';
+import { readServers, readStreamServers, type ListenerDraft, type ProxyTarget } from './servers.js';
 import { readSplits, splitTargets, type Split } from './splits.js';
 import { dumpAccess, expand, splitDump, type SourceAccess } from './sources.js';
 import { readUpstream, withPort, type Upstream } from './upstream.js';
@@ -27,8 +27,6 @@ export type NginxReadOptions = SourceAccess;
 
 type Json = ConfigInput;
 type RouteInput = NonNullable<Json['listeners'][number]['routes']>[number];
-
-const GUARDRAIL_KEYS = ['peakRps', 'maxBackendShare', 'headroom', 'tolerateFailures', 'maxShift', 'sample'] as const;
 
 /**
  * True when `text` looks like nginx.conf: a `{`-block such as `http {`, `upstream NAME {`,
@@ -231,39 +229,6 @@ function resolveTarget(t: ProxyTarget, poolFor: (host: string) => string | undef
     return undefined;
   }
   return { route: { pool }, splitPos: [] };
-}
-
-/** `stream { server { listen 5432; proxy_pass db; } }` → tcp listeners. */
-function readStreamServers(stream: Directive[], r: Reading): { address: string; pos: Directive['pos']; target: ProxyTarget; loopback: boolean }[] {
-  const out: { address: string; pos: Directive['pos']; target: ProxyTarget; loopback: boolean }[] = [];
-  for (const s of stream.filter((d) => d.name === 'server' && d.block)) {
-    const listen = s.block!.find((d) => d.name === 'listen');
-    const pass = s.block!.find((d) => d.name === 'proxy_pass');
-    if (!listen || !pass || !pass.args[0]) continue;
-    const a = listen.args[0]?.value ?? '';
-    const address = /^\d+$/.test(a) ? `0.0.0.0:${a}` : withPort(a.replace(/^\*:/, '0.0.0.0:'));
-    if (!address) {
-      r.partial(listen.pos, `stream listen ${a} is not an address evenkeel models`);
-      continue;
-    }
-    out.push({ address, pos: listen.pos, target: { host: pass.args[0].value, pos: pass.pos }, loopback: /^(127\.|localhost:)/.test(address) });
-  }
-  return out;
-}
-
-/** `# evenkeel: peakRps=2000 maxBackendShare=0.5 sample=./traffic.jsonl` on lines of their own. */
-function readGuardrails(comments: { text: string; pos: Directive['pos'] }[], r: Reading, mainFile: string): Json['guardrails'] | undefined {
-  const g: Record<string, unknown> = {};
-  const traffic: Record<string, unknown> = {};
-  for (const c of comments) {
-    const v = r.comment(c, GUARDRAIL_KEYS);
-    if (v.peakRps !== undefined) traffic.peakRps = v.peakRps;
-    if (v.sample !== undefined) traffic.sample = isAbsolute(v.sample) ? v.sample : resolve(dirname(mainFile), v.sample);
-    for (const k of ['maxBackendShare', 'headroom', 'tolerateFailures', 'maxShift'] as const) if (v[k] !== undefined) g[k] = v[k];
-    r.locator.set(['guardrails'], c.pos);
-  }
-  if (Object.keys(traffic).length) g.traffic = traffic;
-  return Object.keys(g).length ? (g as Json['guardrails']) : undefined;
 }
 
 function poolName(upstream: string, names: Map<string, string>): string {

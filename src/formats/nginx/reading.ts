@@ -2,7 +2,9 @@
  * The state of one nginx.conf reading: findings placed at their nginx.conf position, the
  * locator that maps config paths back to nginx.conf, and the `# evenkeel:` comments.
  */
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { finding, type Code, type Finding } from '../../config/findings.js';
+import type { ConfigInput } from '../../config/schema.js';
 import type { Locator } from '../../config/source.js';
 import type { Directive, FreeComment, Pos } from './lexer.js';
 
@@ -107,4 +109,21 @@ export class Reading {
     }
     return out;
   }
+}
+
+const GUARDRAIL_KEYS = ['peakRps', 'maxBackendShare', 'headroom', 'tolerateFailures', 'maxShift', 'sample'] as const;
+
+/** `# evenkeel: peakRps=2000 maxBackendShare=0.5 sample=./traffic.jsonl` on lines of their own. */
+export function readGuardrails(comments: readonly FreeComment[], r: Reading, mainFile: string): ConfigInput['guardrails'] | undefined {
+  const g: Record<string, unknown> = {};
+  const traffic: Record<string, unknown> = {};
+  for (const c of comments) {
+    const v = r.comment(c, GUARDRAIL_KEYS);
+    if (v.peakRps !== undefined) traffic.peakRps = v.peakRps;
+    if (v.sample !== undefined) traffic.sample = isAbsolute(v.sample) ? v.sample : resolve(dirname(mainFile), v.sample);
+    for (const k of ['maxBackendShare', 'headroom', 'tolerateFailures', 'maxShift'] as const) if (v[k] !== undefined) g[k] = v[k];
+    r.locator.set(['guardrails'], c.pos);
+  }
+  if (Object.keys(traffic).length) g.traffic = traffic;
+  return Object.keys(g).length ? (g as ConfigInput['guardrails']) : undefined;
 }

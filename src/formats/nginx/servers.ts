@@ -9,6 +9,7 @@
 import type { Directive, Pos } from './lexer.js';
 import { orderLocations, type Location } from './locations.js';
 import type { Reading } from './reading.js';
+import { withPort } from './upstream.js';
 
 /** Where a location sends requests, as written in its proxy_pass. */
 export interface ProxyTarget {
@@ -208,4 +209,22 @@ function readListen(x: Directive, r: Reading): ServerBlock['listens'][number] | 
   const wildcard = host === '0.0.0.0';
   // [::]:80 and *:80 are two sockets in nginx but the same servers answer on both: one listener.
   return { key: wildcard ? port : `${host}:${port}`, address: `${host}:${port}`, isDefault, pos: x.pos, loopback: /^(127\.|localhost$|\[::1\]$)/.test(host) };
+}
+
+/** `stream { server { listen 5432; proxy_pass db; } }` → tcp listeners. */
+export function readStreamServers(stream: Directive[], r: Reading): { address: string; pos: Directive['pos']; target: ProxyTarget; loopback: boolean }[] {
+  const out: { address: string; pos: Directive['pos']; target: ProxyTarget; loopback: boolean }[] = [];
+  for (const s of stream.filter((d) => d.name === 'server' && d.block)) {
+    const listen = s.block!.find((d) => d.name === 'listen');
+    const pass = s.block!.find((d) => d.name === 'proxy_pass');
+    if (!listen || !pass || !pass.args[0]) continue;
+    const a = listen.args[0]?.value ?? '';
+    const address = /^\d+$/.test(a) ? `0.0.0.0:${a}` : withPort(a.replace(/^\*:/, '0.0.0.0:'));
+    if (!address) {
+      r.partial(listen.pos, `stream listen ${a} is not an address evenkeel models`);
+      continue;
+    }
+    out.push({ address, pos: listen.pos, target: { host: pass.args[0].value, pos: pass.pos }, loopback: /^(127\.|localhost:)/.test(address) });
+  }
+  return out;
 }
