@@ -57,6 +57,16 @@ test('garbage never throws', () => {
   fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 200 }), tokenSoup), (text) => check(text)), { numRuns: 600 });
 });
 
+test('deep nesting and include fan-out are findings, not a stack overflow or a blow-up', () => {
+  check(`${'a {'.repeat(100000)}${'}'.repeat(100000)}`);
+  check(`http { ${'location / {'.repeat(60)}${'}'.repeat(60)} }`);
+  // Each file includes the next one ten times: 10^6 reads without a budget.
+  const fanOut: Record<string, string> = {};
+  for (let k = 0; k < 6; k++) fanOut[`/fuzz/f${k}.conf`] = `${'x'.repeat(1000)};\n`.replace(/^/, '# ') + `include f${k + 1}.conf;\n`.repeat(10);
+  fanOut['/fuzz/f6.conf'] = `# ${'y'.repeat(100000)}\n`;
+  check('http { include f0.conf; }', fanOut);
+});
+
 test('regressions found by the properties', () => {
   for (const text of ['', '{', '}', ';', '"', "'", '\\', 'http {', 'http { server { location', 'a "b"c;', 'upstream {}', 'http { upstream a { server ; } }', 'http{server{listen 1;location /{proxy_pass http://[::1;}}}', 'include', 'include ;', 'http { split_clients; }', 'events{}http{upstream a{server 10.0.0.1;}server{location ~ ^/$ {proxy_pass http://a;}}}']) check(text);
 });

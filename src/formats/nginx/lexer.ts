@@ -55,6 +55,8 @@ export interface Parsed {
 }
 
 const EVENKEEL_COMMENT = /^#\s*evenkeel:\s*(.*)$/;
+/** Real configs nest a few levels (http → server → location → if); past this it is not a config. */
+const MAX_DEPTH = 64;
 
 const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\r' || c === '\n';
 
@@ -77,6 +79,7 @@ export function parseNginx(text: string, file: string): Parsed {
     const d: Directive = { name: name.value, args: rest, pos: headPos ?? name.pos, endLine: pos.line };
     stack[stack.length - 1].list.push(d);
     if (block) {
+      if (stack.length > MAX_DEPTH) return { message: `blocks nested more than ${MAX_DEPTH} deep`, pos };
       d.block = [];
       stack.push({ list: d.block, open: d });
     }

@@ -34,6 +34,8 @@ export interface Expanded {
 
 const DUMP_MARKER = /^# configuration file (.+):$/gm;
 const MAX_INCLUDE_DEPTH = 16;
+/** All files of one configuration together, includes counted each time they are read. */
+const MAX_TOTAL_CHARS = 32 * 1048576;
 
 /** Splits an `nginx -T` dump into its files; undefined when `text` is not a dump. */
 export function splitDump(text: string): { main: string; files: Map<string, string> } | undefined {
@@ -69,6 +71,7 @@ export function dumpAccess(files: Map<string, string>): Required<SourceAccess> {
  */
 export function expand(text: string, file: string, access: SourceAccess, confined: boolean): Expanded {
   const prefix = posix.dirname(toPosix(file));
+  let budget = MAX_TOTAL_CHARS;
   const out: Expanded = { directives: [], comments: [], problems: [] };
   const visit = (src: string, name: string, chain: string[]): Directive[] | undefined => {
     const parsed = parseNginx(src, name);
@@ -127,6 +130,10 @@ export function expand(text: string, file: string, access: SourceAccess, confine
         continue;
       }
       const src = access.readFile?.(p);
+      if (src !== undefined && (budget -= src.length) < 0) {
+        out.problems.push({ kind: 'unreadable', message: `include "${arg.value}" was not read: the included files add up to more than ${MAX_TOTAL_CHARS / 1048576} MiB`, pos: d.pos });
+        return [];
+      }
       if (src === undefined) {
         out.problems.push({ kind: 'unreadable', message: `include "${arg.value}" was not read: ${access.readFile ? `${p} cannot be read` : 'no file access for text input'}`, pos: d.pos });
         continue;
