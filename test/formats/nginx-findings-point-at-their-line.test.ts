@@ -44,6 +44,7 @@ const cases: Case[] = [
   { desc: 'an upstream nothing proxies to', files: { 'nginx.conf': site(up('  server 10.0.0.1:80;\n') + '  upstream old {\n    server 10.0.9.1:80;\n  }\n') }, want: [{ code: 'EK114', line: 6 }] },
   { desc: 'an evenkeel comment with a typo', files: { 'nginx.conf': site(up('  server 10.0.0.1:80; # evenkeel: capacty=500\n')) }, want: [{ code: 'EK536', line: 4 }] },
   { desc: 'capacity from the server line, load from peakRps', files: { 'nginx.conf': `# evenkeel: peakRps=900\n${site(up('  server 10.0.0.1:80; # evenkeel: capacity=500\n  server 10.0.0.2:80; # evenkeel: capacity=500\n  server 10.0.0.3:80 down; # evenkeel: capacity=500\n'))}` }, want: [{ code: 'EK202', line: 5 }] },
+  { desc: 'a listener-level finding after a server that proxies nothing', files: { 'nginx.conf': 'events {}\nhttp {\n  upstream app { server 10.0.0.1:80; server 10.0.0.2:80; }\n  server { listen 80; root /srv; }\n  server {\n    listen 8080;\n    location / { proxy_pass http://app; }\n  }\n  server {\n    listen 127.0.0.1:8080;\n    location / { proxy_pass http://app; }\n  }\n}\n' }, want: [{ code: 'EK529', line: 10 }] },
   { desc: 'no proxy_pass anywhere', files: { 'nginx.conf': 'events {}\n\nhttp {\n  server { listen 8080; root /srv/www; }\n}\n' }, want: [{ code: 'EK535', line: 3 }] },
 ];
 

@@ -114,13 +114,11 @@ export function readNginx(text: string, file: string, opts: NginxReadOptions = {
   const pools: Json['pools'] = {};
   const poolNames = new Map<string, string>();
   const reach = new Map<string, boolean[]>();
-  const used = new Set<string>();
   const poolFor = (host: string, t: ProxyTarget, loopback: boolean): string | undefined => {
     const up = upstreams.get(host.toLowerCase());
     if (up) {
       const name = poolName(up.name, poolNames);
       reach.set(up.name, [...(reach.get(up.name) ?? []), loopback]);
-      used.add(up.name);
       return name;
     }
     const address = withPort(host);
@@ -153,7 +151,6 @@ export function readNginx(text: string, file: string, opts: NginxReadOptions = {
   listeners.forEach((l: ListenerDraft) => {
     const li = jsonListeners.length;
     const routes: RouteInput[] = [];
-    locator.set(['listeners', li], l.pos);
     for (const rd of l.routes) {
       const ri = routes.length;
       const target = resolveTarget(rd.target, (h) => poolFor(h, rd.target, l.loopback), splits, r, l.loopback);
@@ -170,6 +167,7 @@ export function readNginx(text: string, file: string, opts: NginxReadOptions = {
       target.splitPos.forEach((p, k) => locator.set(['listeners', li, 'routes', ri, 'split', k], p));
     }
     if (routes.length === 0) return;
+    locator.set(['listeners', li], l.pos);
     jsonListeners.push({ name: unique(sanitize(`http-${l.address}`), listenerNames), address: l.address, routes });
   });
   for (const t of tcp) {

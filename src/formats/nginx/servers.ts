@@ -63,6 +63,16 @@ export function readServers(http: Directive[], r: Reading): ListenerDraft[] {
       }
     }
   }
+  // nginx binds *:P once and picks servers by the address a connection came to; evenkeel
+  // listeners have no destination address, so a specific address joins the wildcard on its port.
+  for (const [key, l] of listeners) {
+    const port = key.slice(key.lastIndexOf(':') + 1);
+    const wild = key.includes(':') ? listeners.get(port) : undefined;
+    if (!wild) continue;
+    r.partial(l.pos, `listen ${l.address} shares port ${port} with a wildcard listen (line ${wild.pos.line}); evenkeel predicts both as one listener on ${wild.address}, whatever address a client connects to`);
+    for (const s of l.servers) if (!wild.servers.includes(s)) wild.servers.push(s);
+    listeners.delete(key);
+  }
   for (const l of listeners.values()) {
     const def = l.defaultServer ?? l.servers[0];
     const seen = new Map<string, ServerBlock>();
