@@ -9,7 +9,7 @@ test('error codes are unique and EK_E_*', () => {
   for (const c of ERROR_CODES) assert.match(c, /^EK_E_[A-Z_]+$/);
 });
 
-test('finding codes are EK1xx-EK5xx (EK5xx: foreign configs) with a severity and a title', () => {
+test('finding codes are EK1xx-EK5xx with a severity and a title', () => {
   for (const [code, info] of Object.entries(CODES)) {
     assert.match(code, /^EK[1-5]\d\d$/);
     assert.ok(['error', 'warning', 'info'].includes(info.severity));

@@ -11,7 +11,7 @@ import { FileReadError } from '../errors.js';
 import { didYouMean } from '../core/text.js';
 import { configSchema, type Config } from './schema.js';
 import { finding, type Finding } from './findings.js';
-import { SourceLocator, formatPath, type Locator } from './source.js';
+import { SourceLocator, formatPath, type PathLocator } from './source.js';
 
 /** Configs larger than this are refused before parsing (a config is text a human reviews). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -22,8 +22,7 @@ export interface LoadResult {
   text: string;
   config?: Config;
   findings: Finding[];
-  /** YAML positions for a YAML config; a foreign reader (formats/) supplies its own. */
-  locator: Locator;
+  locator: PathLocator;
 }
 
 /** Reads and parses a config file. Throws FileReadError only when the file cannot be read. */

@@ -10,13 +10,36 @@ export interface Position {
   column: number;
 }
 
-/** Where a config path is written; `file` is set when that is not the config file itself (an include). */
-export interface Locator {
-  locate(path: readonly (string | number)[]): (Position & { file?: string }) | undefined;
+/** Anything that maps a config path to where it is written (YAML, or a foreign config). */
+export interface PathLocator {
+  locate(path: readonly (string | number)[]): Position | undefined;
+}
+
+/**
+ * A locator over positions recorded while reading a foreign config (haproxy.cfg, nginx.conf):
+ * each model path the reader built points at the line that produced it; a path not recorded
+ * resolves to its nearest recorded parent.
+ */
+export class RecordedLocator implements PathLocator {
+  private readonly at = new Map<string, Position>();
+
+  /** Records where `path` comes from (the first record wins). */
+  set(path: readonly (string | number)[], pos: Position): void {
+    const key = path.join('\u0000');
+    if (!this.at.has(key)) this.at.set(key, pos);
+  }
+
+  locate(path: readonly (string | number)[]): Position | undefined {
+    for (let n = path.length; n >= 0; n--) {
+      const hit = this.at.get(path.slice(0, n).join('\u0000'));
+      if (hit) return hit;
+    }
+    return undefined;
+  }
 }
 
 /** Finds where a path lives in a parsed YAML document. */
-export class SourceLocator implements Locator {
+export class SourceLocator implements PathLocator {
   constructor(
     private readonly doc: Document.Parsed | undefined,
     private readonly lineCounter: LineCounter,

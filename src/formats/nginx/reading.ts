@@ -5,13 +5,13 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { finding, type Code, type Finding } from '../../config/findings.js';
 import type { ConfigInput } from '../../config/schema.js';
-import type { Locator } from '../../config/source.js';
+import type { PathLocator } from '../../config/source.js';
 import type { Directive, FreeComment, Pos } from './lexer.js';
 
 type Path = readonly (string | number)[];
 
 /** Maps config paths (['pools','app','backends',1]) to nginx.conf file:line:column. */
-export class NginxLocator implements Locator {
+export class NginxLocator implements PathLocator {
   private readonly places = new Map<string, Pos>();
 
   /** `mainFile` is the file findings name by default; positions elsewhere carry their file. */
