@@ -22,8 +22,16 @@ import { readUpstream, withPort, type Upstream } from './upstream.js';
 
 export type { SourceAccess } from './sources.js';
 
-/** Options for readNginx: file access for includes (absent: includes are reported, not read). */
-export type NginxReadOptions = SourceAccess;
+/**
+ * Options for readNginx: file access for includes (absent: includes are reported, not read),
+ * and what a guardrails file (`--guardrails GUARD.yaml`) adds: guardrails over those of
+ * `# evenkeel:` comments, and capacities per upstream (`{app: 500}`, per server) or per
+ * server (`{app: {"10.0.0.11:8080": 500}}`, the backend name as written) over the comments'.
+ */
+export interface NginxReadOptions extends SourceAccess {
+  guardrails?: Record<string, unknown>;
+  capacity?: Record<string, number | Record<string, number>>;
+}
 
 type Json = ConfigInput;
 type RouteInput = NonNullable<Json['listeners'][number]['routes']>[number];
@@ -42,12 +50,13 @@ export function looksLikeNginx(text: string): boolean {
  * Reads an nginx.conf (or an `nginx -T` dump) from disk, following includes inside its folder.
  * Throws FileReadError (exit 2) only when the file itself cannot be read, like loadConfigFile.
  */
-export function readNginxFile(file: string): LoadResult {
+export function readNginxFile(file: string, opts: Pick<NginxReadOptions, 'guardrails' | 'capacity'> = {}): LoadResult {
   const buf = readBounded(file, MAX_CONFIG_BYTES);
   if (buf === undefined) return notText(file, `${file} is ${(statSync(file).size / 1048576).toFixed(1)} MiB; evenkeel reads configs of at most ${MAX_CONFIG_BYTES / 1048576} MiB`, 1);
   const bad = badByteLine(buf);
   if (bad) return notText(file, `${file} is not text: ${bad.why}`, bad.line);
   return readNginx(buf.toString('utf8'), file, {
+    ...opts,
     readFile: (p) => {
       try {
         const b = readFileSync(p);
@@ -191,7 +200,8 @@ export function readNginx(text: string, file: string, opts: NginxReadOptions = {
     return result();
   }
 
-  const guardrails = readGuardrails(expanded.comments, r, mainFile);
+  const guardrails = mergeGuardrails(readGuardrails(expanded.comments, r, mainFile), opts.guardrails);
+  applyCapacity(pools, opts.capacity);
   const raw: Json = { listeners: jsonListeners, pools, ...(guardrails ? { guardrails } : {}) };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -227,6 +237,27 @@ function resolveTarget(t: ProxyTarget, poolFor: (host: string) => string | undef
     return undefined;
   }
   return { route: { pool }, splitPos: [] };
+}
+
+/** A guardrails file's keys over the comments' (its `traffic:` merged key by key). */
+function mergeGuardrails(fromComments: Json['guardrails'] | undefined, fromFile: Record<string, unknown> | undefined): Json['guardrails'] | undefined {
+  if (!fromFile) return fromComments;
+  const base = (fromComments ?? {}) as Record<string, unknown>;
+  const traffic = { ...(base.traffic as object | undefined), ...(fromFile.traffic as object | undefined) };
+  return { ...base, ...fromFile, ...(Object.keys(traffic).length ? { traffic } : {}) } as Json['guardrails'];
+}
+
+/** Capacities from a guardrails file: a number for every server of an upstream, or per server by its name as written. */
+function applyCapacity(pools: Json['pools'], capacity: NginxReadOptions['capacity']): void {
+  for (const [pool, value] of Object.entries(capacity ?? {})) {
+    const p = pools[pool];
+    if (!p) continue;
+    if (typeof value === 'number') p.capacity = value;
+    else for (const b of p.backends) {
+      const n = value[b.name ?? b.address];
+      if (n !== undefined) b.capacity = n;
+    }
+  }
 }
 
 function poolName(upstream: string, names: Map<string, string>): string {
