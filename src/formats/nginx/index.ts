@@ -21,6 +21,7 @@ import { dumpAccess, expand, splitDump, type SourceAccess } from './sources.js';
 import { readUpstream, withPort, type Upstream } from './upstream.js';
 
 export type { SourceAccess } from './sources.js';
+export { nginxTestFindings } from './check.js';
 
 /**
  * Options for readNginx: file access for includes (absent: includes are reported, not read),
