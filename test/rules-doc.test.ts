@@ -13,6 +13,7 @@ import { CODES, type Code, type Finding } from '../src/config/findings.js';
 import { analyzeLoaded, validateText, type ValidationReport } from '../src/analysis/validate.js';
 import { readHaproxy } from '../src/formats/index.js';
 import { haproxyBinary, haproxyCheck } from '../src/cli/engine-check.js';
+import { readNginx } from '../src/formats/nginx/index.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 // EK124's example needs a certificate that expires within 14 days of today: made here, each run.
@@ -25,7 +26,7 @@ type Label = 'Bad' | 'Good' | 'Before';
 
 interface Example {
   text: string;
-  /** `yaml` (an evenkeel config) or `haproxy` (a haproxy.cfg, for EK5xx). */
+  /** The fence's language: `yaml` (an evenkeel config), `haproxy` (a haproxy.cfg) or `nginx` (an nginx.conf). */
   lang: string;
   /** 1-based line in docs/rules.md of the example's first YAML line. */
   line: number;
@@ -81,9 +82,9 @@ function parseDoc(text: string): { sections: Section[]; strayHeadings: string[] 
     const name = label[1] as Label;
     let j = i + 1;
     while (j < lines.length && lines[j].trim() === '') j++;
-    const fence = /^```(yaml|haproxy)$/.exec(lines[j]);
+    const fence = /^```(yaml|haproxy|nginx)$/.exec(lines[j]);
     if (!fence) {
-      cur.problems.push(`line ${i + 1}: "${name}:" is not followed by a \`\`\`yaml (or \`\`\`haproxy) block`);
+      cur.problems.push(`line ${i + 1}: "${name}:" is not followed by a \`\`\`yaml, \`\`\`haproxy or \`\`\`nginx block`);
       continue;
     }
     const end = lines.findIndex((l, k) => k > j && l.startsWith('```'));
@@ -111,6 +112,8 @@ function validate(example: Example, previous?: ValidationReport): ValidationRepo
     const load = readHaproxy(example.text, docFile);
     return analyzeLoaded({ ...load, findings: [...load.findings, ...haproxyCheck(file)] }, { previous: prev });
   }
+  // An nginx example writes a NUL byte as <NUL> (Markdown cannot hold one).
+  if (example.lang === 'nginx') return analyzeLoaded(readNginx(example.text.replaceAll('<NUL>', '\u0000'), docFile), { previous: prev });
   return validateText(example.text, docFile, { previous: prev });
 }
 

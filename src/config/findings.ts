@@ -97,6 +97,20 @@ export const CODES = {
   EK511: { severity: 'error', title: 'haproxy -c rejects the config' },
   EK512: { severity: 'warning', title: 'haproxy -c warns about the config' },
   EK513: { severity: 'error', title: 'No frontend or listen section with a bind' },
+  // EK525–EK549 nginx.conf
+  EK525: { severity: 'error', title: 'nginx.conf syntax error' },
+  EK526: { severity: 'error', title: 'The nginx.conf is not text or is too large' },
+  EK527: { severity: 'error', title: 'An nginx include that loops or leaves the config folder' },
+  EK528: { severity: 'warning', title: 'An nginx include that cannot be read' },
+  EK529: { severity: 'info', title: 'An nginx construct evenkeel does not model: the prediction is partial' },
+  EK530: { severity: 'info', title: 'least_conn or random two predicted weight-proportional' },
+  EK531: { severity: 'warning', title: 'The same server twice in one upstream' },
+  EK532: { severity: 'error', title: 'Every request has the same hash key: one server gets everything' },
+  EK533: { severity: 'error', title: 'A directive or parameter nginx refuses' },
+  EK534: { severity: 'warning', title: 'proxy_pass names a host that is no upstream' },
+  EK535: { severity: 'warning', title: 'Nothing in the nginx.conf proxies to an upstream' },
+  EK536: { severity: 'warning', title: 'An evenkeel comment that cannot be read' },
+  EK537: { severity: 'error', title: 'An nginx value evenkeel cannot represent' },
   EK550: { severity: 'warning', title: 'Active/standby pool: one primary, the rest backups' },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 

@@ -12,6 +12,7 @@ import { loadConfigFile, parseYamlAgainst, readBounded, MAX_CONFIG_BYTES, type L
 import { finding, type Finding } from '../config/findings.js';
 import { RecordedLocator } from '../config/source.js';
 import { looksLikeHaproxy, readHaproxy, textProblem, type ReadOptions } from './haproxy/index.js';
+import { looksLikeNginx, readNginxFile } from './nginx/index.js';
 import type { Env } from './haproxy/lexer.js';
 
 export { readHaproxy, readHaproxyFile, looksLikeHaproxy } from './haproxy/index.js';
@@ -37,7 +38,7 @@ export type Loaded = (LoadResult & { format: Format }) | { format: 'unknown'; fi
 export function detectFormat(text: string, file: string): Format | undefined {
   if (/\.(ya?ml|json)$/i.test(file)) return 'evenkeel';
   if (looksLikeHaproxy(text)) return 'haproxy';
-  if (/(^|\n)[ \t]*(http|events|stream|upstream[ \t]+[\w.\-]+|server|location[^{\n]*)[ \t]*\{/.test(text)) return 'nginx';
+  if (looksLikeNginx(text)) return 'nginx';
   try {
     const v: unknown = parseYaml(text);
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) return 'evenkeel';
@@ -83,9 +84,8 @@ export function loadAnyFile(file: string, options: LoadOptions = {}): Loaded {
     case 'haproxy':
       return { ...withGuardFindings(readHaproxy(text, file, readOptions), guard), format };
     case 'nginx':
-      // The NGINX reader is the single dispatch point: readNginxFile from ./nginx/index.js
-      // goes here when it lands on this branch.
-      return { ...notText(file, `${file} looks like an nginx.conf, but the nginx reader is not available in this build`, 1, 'validate it with a build that includes the nginx reader, or pass --from haproxy|evenkeel if it is not an nginx.conf'), format };
+      // Read again from disk: includes are resolved against the file's folder.
+      return { ...withGuardFindings(readNginxFile(file, { guardrails: guard?.guardrails, capacity: guard?.capacity }), guard), format };
   }
 }
 
@@ -147,11 +147,12 @@ function unknownCapacity(r: LoadResult, guard: Guard): Finding[] {
   const out: Finding[] = [];
   for (const [pool, value] of Object.entries(guard.capacity)) {
     const p = r.config.pools[pool];
-    const names = typeof value === 'number' || !p ? [] : Object.keys(value).filter((b) => !p.backends.some((x) => x.name === b));
+    // A backend's name: the HAProxy server name, or for NGINX the address as written.
+    const names = typeof value === 'number' || !p ? [] : Object.keys(value).filter((b) => !p.backends.some((x) => (x.name ?? x.address) === b));
     const bad = !p ? [[pool]] : names.map((b) => [pool, b]);
     for (const path of bad) {
       out.push({
-        ...finding('EK102', { message: `capacity names ${path.length === 1 ? `backend ${pool}, which is not in ${r.file}` : `server ${path[1]} of ${pool}, which has no such server`}`, hint: `use the names of the haproxy.cfg: ${path.length === 1 ? Object.keys(r.config.pools).join(', ') : p!.backends.map((b) => b.name).join(', ')}`, path: ['capacity', ...path] }),
+        ...finding('EK102', { message: `capacity names ${path.length === 1 ? `backend ${pool}, which is not in ${r.file}` : `server ${path[1]} of ${pool}, which has no such server`}`, hint: `use the names in ${r.file}: ${path.length === 1 ? Object.keys(r.config.pools).join(', ') : p!.backends.map((b) => b.name ?? b.address).join(', ')}`, path: ['capacity', ...path] }),
         file: guard.file,
         ...(guard.locate(['capacity', ...path]) ?? {}),
       });

@@ -104,9 +104,11 @@ test('a 50 MB haproxy.cfg and binary garbage are EK500 with a location, exit 1, 
   assert.doesNotMatch(huge.stdout + huge.stderr + garbage.stdout + garbage.stderr, /\n\s+at /);
 });
 
-test('an nginx.conf is dispatched to the nginx reader, which this build does not have yet', () => {
-  const dir = withFiles({ 'nginx.conf': 'http {\n  upstream web { server 10.0.0.1:80; }\n  server { listen 80; location / { proxy_pass http://web; } }\n}\n' });
-  const r = cli(['validate', 'nginx.conf'], { cwd: dir });
-  assert.equal(r.code, 1);
-  assert.match(r.stdout, /nginx reader is not available/);
+test('an nginx.conf is told apart from a haproxy.cfg by content and read by the nginx reader', () => {
+  const dir = withFiles({ 'lb.conf': 'http {\n  upstream web { server 10.0.0.1:80; server 10.0.0.2:80 down; }\n  server { listen 80; location / { proxy_pass http://web; } }\n}\n' });
+  const r = cli(['validate', 'lb.conf', '--format', 'json'], { cwd: dir });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout) as { findings: { code: string; line: number }[]; prediction: { pools: Record<string, { backends: Record<string, { share: number }> }> } };
+  assert.ok(out.findings.some((f) => f.code === 'EK209' && f.line === 2), JSON.stringify(out.findings));
+  assert.deepEqual(Object.entries(out.prediction.pools.web.backends).map(([b, v]) => [b, v.share]), [['10.0.0.1:80', 1], ['10.0.0.2:80', 0]]);
 });
