@@ -1,0 +1,36 @@
+/**
+ * evenkeel weights are any numbers >= 0; HAProxy's are integers 0–256 (configuration.txt,
+ * `weight`). Weights that already fit are written as they are; others are scaled so the
+ * largest becomes 256 and rounded, never rounding a serving server down to 0. The result says
+ * how far each server's share moved, so the exporter can say so when it is not exact.
+ */
+
+/** HAProxy's largest server weight. */
+export const MAX_WEIGHT = 256;
+
+/** Integer weights for one pool and the largest share error they introduce. */
+export interface ScaledWeights {
+  readonly weights: readonly number[];
+  readonly exact: boolean;
+  /** Largest |share(scaled) − share(original)| over the pool's servers. */
+  readonly maxShareError: number;
+}
+
+/** Scales `weights` into HAProxy's range (see the module comment). */
+export function scaleWeights(weights: readonly number[]): ScaledWeights {
+  const fits = weights.every((w) => Number.isInteger(w) && w <= MAX_WEIGHT);
+  if (fits) return { weights, exact: true, maxShareError: 0 };
+  const max = Math.max(...weights);
+  const scaled = weights.map((w) => (w <= 0 ? 0 : Math.max(1, Math.round((w / max) * MAX_WEIGHT))));
+  const error = shareError(weights, scaled);
+  return { weights: scaled, exact: error === 0, maxShareError: error };
+}
+
+function shareError(a: readonly number[], b: readonly number[]): number {
+  const ta = a.reduce((s, w) => s + w, 0);
+  const tb = b.reduce((s, w) => s + w, 0);
+  if (ta <= 0 || tb <= 0) return 0;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] / ta - b[i] / tb));
+  return worst;
+}
