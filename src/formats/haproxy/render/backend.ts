@@ -79,8 +79,8 @@ export function renderBackend(pool: Pool, options: BackendOptions, notes: Notes)
   if (pool.capacity !== undefined) lines.push(`  # evenkeel: capacity=${pool.capacity}`);
   const backups = pool.backends.filter((b) => b.backup).length;
   if (backups > 1) lines.push('  option allbackups');
-  const scaled = scaleWeights(pool.backends.map((b) => b.weight));
-  if (!scaled.exact) lines.push(notes.add(section, `weights scaled to HAProxy's integers 0-256: shares move by up to ${(scaled.maxShareError * 100).toFixed(2)} points`));
+  const scaled = scaleWeights(pool.backends.map((b) => b.weight), pool.algorithm === 'random' || pool.algorithm === 'consistent-hash');
+  if (!scaled.exact) lines.push(notes.add(section, `weights scaled to HAProxy's integers 0-256: shares move by up to ${(scaled.maxShareError * 100).toFixed(2)} percentage points`));
   else if (pool.backends.some((b, i) => b.weight !== scaled.weights[i])) lines.push("  # weights scaled into HAProxy's integers 0-256 (shares unchanged)");
   pool.backends.forEach((b, i) => {
     const { host, port } = parseAddress(b.address);
