@@ -1,0 +1,326 @@
+/**
+ * HAProxy as evenkeel's data plane (DESIGN.md "Engines and foreign configs"): the same Plane
+ * contract as the built-in engine (control/plane.ts), implemented by supervising an HAProxy
+ * master. Every version is rendered with the haproxy.cfg writer, checked with `haproxy -c`,
+ * and reloaded through the master CLI; a version HAProxy refuses throws, and the old worker
+ * keeps serving. A config canary renders the candidate's backends beside the active ones and
+ * routes a share of requests to them by a runtime map, so the share changes, and an abort
+ * takes effect, with `set map` and no reload. `show stat` is read every second into the
+ * counters the monitors, /metrics and status use. A master that dies is started again.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Config, Listener } from '../../config/schema.js';
+import { addressKey, parseAddress } from '../../core/address.js';
+import { CanaryError, ConfigRefusedError, EngineError } from '../../errors.js';
+import { DRAW_RANGE, renderHaproxy } from '../../formats/haproxy/write.js';
+import { sameListeners, type BoundListener, type SampledRequest, type VersionInfo } from '../../proxy/index.js';
+import type { BackendSnapshot } from '../../telemetry/index.js';
+import { checkBinary, DEFAULT_BINARY, type HaproxyBinary } from './binary.js';
+import { HaproxyProcess, alerts } from './process.js';
+import { CounterBook, parseInfoPid, parseShowStat } from './stats.js';
+import { EngineView, esc, gauge } from './view.js';
+
+const run = promisify(execFile);
+
+/** How the engine is set up (`engine:` in the config). */
+export interface HaproxyPlaneOptions {
+  readonly binary?: string;
+  /** Where the rendered config, sockets and map live [a fresh temp folder]. */
+  readonly runDir?: string;
+  /** Stats poll period [1 s]. */
+  readonly pollMs?: number;
+  /** How long an old worker may serve after a reload (`hard-stop-after`) [30s]. */
+  readonly hardStopAfter?: string;
+  /** Engine events for the journal: `engine.started`, `engine.exited`, `engine.restarted`, `engine.reload-failed`. */
+  readonly onEvent?: (type: string, data: Record<string, unknown>) => void;
+}
+
+/** What `evenkeel status` says about the engine. */
+export interface EngineInfo {
+  readonly type: 'haproxy';
+  readonly version: string;
+  readonly binary: string;
+  readonly masterPid: number | null;
+  readonly workerPid: number | null;
+  readonly reloads: number;
+  readonly restarts: number;
+  /** Where the rendered config and sockets are. */
+  readonly runDir: string;
+}
+
+/** Unix socket paths must stay under ~107 bytes (sun_path). */
+const MAX_SOCKET_PATH = 100;
+const RESTART_DELAY_MS = 500;
+
+/** The HAProxy engine. */
+export class HaproxyPlane {
+  readonly binary: HaproxyBinary;
+  private readonly dir: string;
+  private readonly proc: HaproxyProcess;
+  private readonly book = new CounterBook();
+  private view: EngineView | undefined;
+  private current: { config: Config; info: VersionInfo; appliedAt: number } | undefined;
+  private canary: { config: Config; info: VersionInfo; fraction: number } | undefined;
+  private readonly ports = new Map<string, number>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private workerPid: number | undefined;
+  private reloads = 0;
+  private restarts = 0;
+  private closed = false;
+  private readonly paths: { config: string; next: string; map: string; stats: string; master: string };
+
+  /** Checks the binary (throws EngineError naming the package when missing or too old). */
+  constructor(private readonly options: HaproxyPlaneOptions = {}) {
+    this.binary = checkBinary(options.binary ?? DEFAULT_BINARY);
+    let dir = options.runDir ?? mkdtempSync(join(tmpdir(), 'evenkeel-haproxy-'));
+    mkdirSync(dir, { recursive: true });
+    if (join(dir, 'master.sock').length > MAX_SOCKET_PATH) dir = mkdtempSync(join(tmpdir(), 'evenkeel-haproxy-'));
+    this.dir = dir;
+    this.paths = { config: join(dir, 'haproxy.cfg'), next: join(dir, 'haproxy.next.cfg'), map: join(dir, 'canary.map'), stats: join(dir, 'stats.sock'), master: join(dir, 'master.sock') };
+    this.proc = new HaproxyProcess({ binary: this.binary.path, config: this.paths.config, masterSocket: this.paths.master, pidFile: join(dir, 'haproxy.pid') }, (code, out) => this.onExit(code, out));
+  }
+
+  /** Serializes changes to the running HAProxy. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  async apply(config: Config, info: VersionInfo): Promise<BoundListener[]> {
+    return this.serial(async () => {
+      await this.serve(config, undefined);
+      this.current = { config, info, appliedAt: Date.now() };
+      this.canary = undefined;
+      return this.bound(config);
+    });
+  }
+
+  async startCanary(config: Config, info: VersionInfo, fraction: number): Promise<void> {
+    return this.serial(async () => {
+      const active = this.current;
+      if (!active) throw new CanaryError('nothing is served yet');
+      if (!sameListeners(config, active.config)) throw new CanaryError("its listeners differ from the active version's (a canary serves a slice of the same sockets)");
+      try {
+        await this.serve(active.config, config);
+      } catch (err) {
+        throw new CanaryError(`haproxy could not load the candidate beside the active version: ${(err as Error).message}`);
+      }
+      this.canary = { config, info, fraction };
+      await this.setCanaryFraction(fraction);
+    });
+  }
+
+  /** Changes the canary's share of requests at run time (`set map`, no reload). */
+  async setCanaryFraction(fraction: number): Promise<void> {
+    const ppm = Math.round(Math.min(1, Math.max(0, fraction)) * DRAW_RANGE);
+    const answer = await this.proc.worker(`set map ${this.paths.map} canary ${ppm}`);
+    if (answer.trim() !== '') throw new EngineError(`haproxy did not take the canary share: ${answer.trim()}`);
+    if (this.canary) this.canary = { ...this.canary, fraction };
+  }
+
+  async stopCanary(): Promise<void> {
+    if (!this.canary) return;
+    // The harm stops at once (the map), then the candidate's backends go away (a reload).
+    await this.setCanaryFraction(0).catch(() => undefined);
+    return this.serial(async () => {
+      if (!this.canary || !this.current) return;
+      this.canary = undefined;
+      await this.serve(this.current.config, undefined);
+    });
+  }
+
+  canaryBackends(): BackendSnapshot[] {
+    return this.canary && this.view ? this.view.backends(this.book.rows, 'canary') : [];
+  }
+
+  /** HAProxy keeps no request sample evenkeel can read: plan and apply judge by the config's traffic model. */
+  async sample(): Promise<SampledRequest[]> {
+    return [];
+  }
+
+  /** HAProxy's own active checks decide health (rendered from healthCheck); evenkeel's verdicts are not pushed. */
+  setHealth(_key: string, _up: boolean): void {}
+
+  backends(): BackendSnapshot[] {
+    return this.view ? this.view.backends(this.book.rows, 'active') : [];
+  }
+
+  async observed(): Promise<{ pool: string; backend: string; share: number; rps: number }[]> {
+    return this.view?.observed() ?? [];
+  }
+
+  async metricsText(): Promise<string> {
+    const view = this.view;
+    if (!view) return '';
+    const backends = this.backends();
+    const obs = new Map(view.observed().map((o) => [`${o.pool}\0${o.backend}`, o]));
+    const pb = (b: BackendSnapshot) => `pool="${esc(b.pool)}",backend="${esc(b.backend)}"`;
+    const frontends = this.book.rows.filter((r) => r.server === 'FRONTEND' && !r.proxy.startsWith('ek:'));
+    const c = this.current;
+    return view.requestSeries(this.book)
+      + gauge('evenkeel_backend_up', '1 when the backend is usable (HAProxy: UP or no check)', backends.map((b) => [pb(b), b.up ? 1 : 0]))
+      + gauge('evenkeel_backend_expected_share', "Share of its pool's requests the weights and health assign to the backend", backends.map((b) => [pb(b), b.expectedShare]))
+      + gauge('evenkeel_backend_observed_share', "Share of its pool's requests the backend received over the last 10s", backends.map((b) => [pb(b), obs.get(`${b.pool}\0${b.backend}`)?.share ?? 0]))
+      + gauge('evenkeel_backend_utilization', 'Observed requests/s over declared capacity, last 10s', backends.filter((b) => b.capacity).map((b) => [pb(b), (obs.get(`${b.pool}\0${b.backend}`)?.rps ?? 0) / b.capacity!]))
+      + gauge('evenkeel_active_connections', 'Open client connections per listener', frontends.map((r) => [`listener="${esc(r.proxy)}"`, r.scur]))
+      + (c ? gauge('evenkeel_config_version', 'Config version being served', [['', c.info.version]])
+        + gauge('evenkeel_config_info', 'Config version and hash being served (value 1)', [[`version="${c.info.version}",hash="${esc(c.info.hash)}"`, 1]])
+        + gauge('evenkeel_config_last_apply_timestamp_seconds', 'When the served config was applied', [['', c.appliedAt / 1000]]) : '')
+      + gauge('evenkeel_engine_info', 'The engine serving (value 1)', [[`engine="haproxy",version="${esc(this.binary.version)}"`, 1]])
+      + gauge('evenkeel_engine_reloads', 'HAProxy reloads since evenkeel started it', [['', this.reloads]]);
+  }
+
+  /** Which HAProxy serves, for `evenkeel status`. */
+  engineInfo(): EngineInfo {
+    return { type: 'haproxy', version: this.binary.version, binary: this.binary.path, masterPid: this.proc.pid ?? null, workerPid: this.workerPid ?? null, reloads: this.reloads, restarts: this.restarts, runDir: this.dir };
+  }
+
+  /** Soft-stops HAProxy: listeners close, requests in flight finish, at most `deadlineMs`. */
+  async drain(deadlineMs: number): Promise<void> {
+    this.closed = true;
+    this.stopPolling();
+    await this.proc.stop(deadlineMs);
+  }
+
+  async close(): Promise<void> {
+    await this.drain(1000);
+  }
+
+  /** Renders `config` (with `candidate` beside it), checks it, and starts or reloads HAProxy. */
+  private async serve(config: Config, candidate: Config | undefined): Promise<void> {
+    if (this.closed) throw new EngineError('the haproxy engine is closed');
+    const ports = await this.choosePorts(config);
+    const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter } });
+    writeFileSync(this.paths.next, text);
+    writeFileSync(this.paths.map, 'canary 0\n');
+    const refused = await this.check(this.paths.next);
+    if (refused) throw new ConfigRefusedError(`haproxy -c refused the rendered config: ${refused}`);
+    const view = new EngineView(config, candidate);
+    if (this.proc.pid === undefined) {
+      renameSync(this.paths.next, this.paths.config);
+      const info = await this.proc.start();
+      this.workerPid = info.workers[0];
+      this.options.onEvent?.('engine.started', { engine: 'haproxy', version: this.binary.version, masterPid: info.masterPid, workerPid: this.workerPid });
+      this.startPolling();
+    } else {
+      // Count what the old worker answered up to now: its counters end with it.
+      await this.poll();
+      const previous = `${this.paths.config}.previous`;
+      renameSync(this.paths.config, previous);
+      renameSync(this.paths.next, this.paths.config);
+      try {
+        const info = await this.proc.reload();
+        this.workerPid = info.workers[0];
+        this.reloads++;
+      } catch (err) {
+        // Keep the file the running worker was started from, so a restart serves it too.
+        renameSync(previous, this.paths.config);
+        this.options.onEvent?.('engine.reload-failed', { engine: 'haproxy', error: (err as Error).message });
+        throw err;
+      }
+    }
+    view.carry(this.view);
+    this.view = view;
+    this.ports.clear();
+    for (const [k, v] of ports) this.ports.set(k, v);
+  }
+
+  private async check(file: string): Promise<string | undefined> {
+    try {
+      await run(this.binary.path, ['-c', '-q', '-f', file], { timeout: 30_000 });
+      return undefined;
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      return alerts(`${e.stdout ?? ''}\n${e.stderr ?? ''}`) || e.message;
+    }
+  }
+
+  /** The port per listener: as configured, kept across versions when the config says 0. */
+  private async choosePorts(config: Config): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const l of config.listeners) {
+      const id = listenerId(l);
+      const { host, port } = parseAddress(l.address);
+      out.set(id, port !== 0 ? port : this.ports.get(id) ?? (await freePort(host)));
+    }
+    return out;
+  }
+
+  private bound(config: Config): BoundListener[] {
+    return config.listeners.map((l) => ({ name: l.name, protocol: l.protocol, address: l.address, port: this.ports.get(listenerId(l)) ?? 0 }));
+  }
+
+  private startPolling(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.poll().catch(() => undefined), this.options.pollMs ?? 1000);
+    this.timer.unref();
+  }
+
+  private stopPolling(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reads `show info` (the worker's pid) and `show stat` of the current worker into the counters. */
+  private poll(): Promise<void> {
+    if (this.polling) return this.polling;
+    this.polling = (async () => {
+      try {
+        const text = await this.proc.worker('show info; @1 show stat', 3000).catch(() => '');
+        const pid = parseInfoPid(text);
+        const rows = parseShowStat(text);
+        if (pid === undefined || rows.length === 0) return;
+        this.book.update(pid, rows);
+        this.view?.tick(this.book);
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+
+  /** The master died (not asked to): journal it and start it again with the version it served. */
+  private onExit(code: number | null, output: string): void {
+    this.stopPolling();
+    this.options.onEvent?.('engine.exited', { engine: 'haproxy', code, output });
+    if (this.closed) return;
+    const restart = () => {
+      if (this.closed || this.proc.pid !== undefined) return;
+      this.serial(async () => {
+        const info = await this.proc.start();
+        this.workerPid = info.workers[0];
+        this.restarts++;
+        this.startPolling();
+        this.options.onEvent?.('engine.restarted', { engine: 'haproxy', masterPid: info.masterPid, workerPid: this.workerPid, restarts: this.restarts, version: this.current?.info.version ?? null });
+      }).catch((err: Error) => {
+        this.options.onEvent?.('engine.restart-failed', { engine: 'haproxy', error: err.message });
+        setTimeout(restart, RESTART_DELAY_MS * 4).unref();
+      });
+    };
+    setTimeout(restart, RESTART_DELAY_MS).unref();
+  }
+}
+
+function listenerId(l: Listener): string {
+  return `${l.protocol}|${addressKey(l.address)}`;
+}
+
+/** A free port on `host` (released before it is returned). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
