@@ -237,6 +237,7 @@ function resolvePaths(config: Config, file: string): Config {
     guardrails: { ...config.guardrails, traffic: traffic?.sample ? { ...traffic, sample: abs(traffic.sample) } : traffic },
     admin: { ...config.admin, tokenFile: config.admin.tokenFile ? abs(config.admin.tokenFile) : undefined },
     store: { ...config.store, path: abs(config.store.path) },
+    engine: 'runDir' in config.engine && config.engine.runDir ? { ...config.engine, runDir: abs(config.engine.runDir) } : config.engine,
   };
 }
 
