@@ -108,6 +108,14 @@ describe('serve on the haproxy engine', { skip }, () => {
     const events = (await inst.store.events({})).map((e) => e.type);
     assert.ok(events.includes('engine.exited') && events.includes('engine.restarted'), events.join(','));
   });
+
+  test("haproxy's checks take a dead backend out: status and the journal say so", async () => {
+    await b[1].kill();
+    await eventually(async () => ((await inst.status()) as { backends: { backend: string; up: boolean }[] }).backends.some((x) => x.backend === 'b' && !x.up), 10_000, 'b is down');
+    const health = (await inst.store.events({ type: 'backend.health' })).map((e) => e.data);
+    assert.ok(health.some((d) => d.backend === 'b' && d.up === false && d.pool === 'app'), JSON.stringify(health));
+    assert.equal(await send(20), 0, 'the other backend serves everything');
+  });
 });
 
 test('serve fails with one line naming the package when haproxy is missing', async () => {

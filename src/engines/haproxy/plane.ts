@@ -22,8 +22,9 @@ import { sameListeners, type BoundListener, type SampledRequest, type VersionInf
 import type { BackendSnapshot } from '../../telemetry/index.js';
 import { checkBinary, DEFAULT_BINARY, type HaproxyBinary } from './binary.js';
 import { HaproxyProcess, alerts } from './process.js';
-import { CounterBook, parseInfoPid, parseShowStat } from './stats.js';
-import { EngineView, esc, gauge } from './view.js';
+import { CounterBook, parseInfoPid, parseShowStat, type StatRow } from './stats.js';
+import { engineMetrics } from './metrics.js';
+import { EngineView, isUp } from './view.js';
 
 const run = promisify(execFile);
 
@@ -36,7 +37,7 @@ export interface HaproxyPlaneOptions {
   readonly pollMs?: number;
   /** How long an old worker may serve after a reload (`hard-stop-after`) [30s]. */
   readonly hardStopAfter?: string;
-  /** Engine events for the journal: `engine.started`, `engine.exited`, `engine.restarted`, `engine.reload-failed`. */
+  /** Events for the journal: `engine.started`, `engine.exited`, `engine.restarted`, `engine.reload-failed`, `backend.health`. */
   readonly onEvent?: (type: string, data: Record<string, unknown>) => void;
 }
 
@@ -67,6 +68,8 @@ export class HaproxyPlane {
   private current: { config: Config; info: VersionInfo; appliedAt: number } | undefined;
   private canary: { config: Config; info: VersionInfo; fraction: number } | undefined;
   private readonly ports = new Map<string, number>();
+  /** Each server's last up/down as HAProxy's checks said (for the journal). */
+  private readonly health = new Map<string, boolean>();
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -158,24 +161,8 @@ export class HaproxyPlane {
   }
 
   async metricsText(): Promise<string> {
-    const view = this.view;
-    if (!view) return '';
-    const backends = this.backends();
-    const obs = new Map(view.observed().map((o) => [`${o.pool}\0${o.backend}`, o]));
-    const pb = (b: BackendSnapshot) => `pool="${esc(b.pool)}",backend="${esc(b.backend)}"`;
-    const frontends = this.book.rows.filter((r) => r.server === 'FRONTEND' && !r.proxy.startsWith('ek:'));
-    const c = this.current;
-    return view.requestSeries(this.book)
-      + gauge('evenkeel_backend_up', '1 when the backend is usable (HAProxy: UP or no check)', backends.map((b) => [pb(b), b.up ? 1 : 0]))
-      + gauge('evenkeel_backend_expected_share', "Share of its pool's requests the weights and health assign to the backend", backends.map((b) => [pb(b), b.expectedShare]))
-      + gauge('evenkeel_backend_observed_share', "Share of its pool's requests the backend received over the last 10s", backends.map((b) => [pb(b), obs.get(`${b.pool}\0${b.backend}`)?.share ?? 0]))
-      + gauge('evenkeel_backend_utilization', 'Observed requests/s over declared capacity, last 10s', backends.filter((b) => b.capacity).map((b) => [pb(b), (obs.get(`${b.pool}\0${b.backend}`)?.rps ?? 0) / b.capacity!]))
-      + gauge('evenkeel_active_connections', 'Open client connections per listener', frontends.map((r) => [`listener="${esc(r.proxy)}"`, r.scur]))
-      + (c ? gauge('evenkeel_config_version', 'Config version being served', [['', c.info.version]])
-        + gauge('evenkeel_config_info', 'Config version and hash being served (value 1)', [[`version="${c.info.version}",hash="${esc(c.info.hash)}"`, 1]])
-        + gauge('evenkeel_config_last_apply_timestamp_seconds', 'When the served config was applied', [['', c.appliedAt / 1000]]) : '')
-      + gauge('evenkeel_engine_info', 'The engine serving (value 1)', [[`engine="haproxy",version="${esc(this.binary.version)}"`, 1]])
-      + gauge('evenkeel_engine_reloads', 'HAProxy reloads since evenkeel started it', [['', this.reloads]]);
+    if (!this.view) return '';
+    return engineMetrics({ view: this.view, book: this.book, backends: this.backends(), current: this.current, version: this.binary.version, reloads: this.reloads });
   }
 
   /** Which HAProxy serves, for `evenkeel status`. */
@@ -280,11 +267,26 @@ export class HaproxyPlane {
         if (pid === undefined || rows.length === 0) return;
         this.book.update(pid, rows);
         this.view?.tick(this.book);
+        this.journalHealth(rows);
       } finally {
         this.polling = undefined;
       }
     })();
     return this.polling;
+  }
+
+  /** HAProxy's checks took a server out or put it back: journalled as `backend.health`. */
+  private journalHealth(rows: readonly StatRow[]): void {
+    for (const r of rows) {
+      if (r.server === 'FRONTEND' || r.server === 'BACKEND') continue;
+      const id = `${r.proxy}\0${r.server}`;
+      const up = isUp(r.status);
+      const before = this.health.get(id);
+      this.health.set(id, up);
+      if (before === undefined || before === up) continue;
+      const name = this.view?.nameOf(r.proxy, r.server);
+      if (name) this.options.onEvent?.('backend.health', { engine: 'haproxy', ...name, up, status: r.status, check: r.checkStatus });
+    }
   }
 
   /** The master died (not asked to): journal it and start it again with the version it served. */

@@ -8,6 +8,7 @@ import type { Config } from '../../config/schema.js';
 import { haName } from '../../formats/haproxy/render/text.js';
 import { CANARY_PREFIX } from '../../formats/haproxy/write.js';
 import { SHARE_WINDOW_S, type BackendSnapshot } from '../../telemetry/index.js';
+import { counter, esc } from './metrics.js';
 import { STATUS_CLASSES, type CounterBook, type StatRow } from './stats.js';
 
 /** One HAProxy server as evenkeel names it. */
@@ -48,6 +49,12 @@ export class EngineView {
   static proxies(pool: string, canary: boolean): string[] {
     const base = `${canary ? CANARY_PREFIX : ''}${haName(pool)}`;
     return [base, `${canary ? CANARY_PREFIX : ''}tcp:${haName(pool)}`];
+  }
+
+  /** The pool and backend of one HAProxy server row, and whether it is the canary's. */
+  nameOf(proxy: string, server: string): { pool: string; backend: string; canary: boolean } | undefined {
+    const s = this.servers.find((x) => x.server === server && EngineView.proxies(x.pool, x.canary).includes(proxy));
+    return s ? { pool: s.pool, backend: s.backend, canary: s.canary } : undefined;
   }
 
   /** Cumulative responses per class of one server (both of its proxies). */
@@ -104,7 +111,7 @@ export class EngineView {
       const up = p.backends.map((b) => {
         const st = px.map((x) => status.get(`${x}\0${haName(b.name ?? b.address)}`)).find((v) => v !== undefined);
         // Before the first poll, and for servers without checks ("no check"), a server is up.
-        return st === undefined || /^(UP|no check|DRAIN|NOLB)/.test(st);
+        return st === undefined || isUp(st);
       });
       const primaryUp = p.backends.some((b, i) => up[i] && !b.backup && b.weight > 0);
       // Backups serve only while no primary can (HAProxy: the first backup, or all with allbackups).
@@ -147,24 +154,12 @@ export class EngineView {
   }
 }
 
+/** HAProxy server statuses that serve (`UP 1/3` is up and going down). */
+export function isUp(status: string): boolean {
+  return /^(UP|no check|DRAIN|NOLB)/.test(status);
+}
+
 function seriesLabels(s: ServerName, backend: string, code: number): string {
   return `listener="${esc(s.listener)}",route="${esc(s.route)}",pool="${esc(s.pool)}",backend="${esc(backend)}",code="${code}"`;
 }
 
-function counter(name: string, help: string, values: Map<string, number>): string {
-  let out = `# HELP ${name} ${help}\n# TYPE ${name} counter\n`;
-  for (const [labels, v] of values) out += `${name}{${labels}} ${v}\n`;
-  return out;
-}
-
-/** A gauge family in Prometheus text. */
-export function gauge(name: string, help: string, rows: readonly [string, number][]): string {
-  let out = `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
-  for (const [labels, v] of rows) out += `${name}${labels ? `{${labels}}` : ''} ${v}\n`;
-  return out;
-}
-
-/** Prometheus label value escaping. */
-export function esc(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
