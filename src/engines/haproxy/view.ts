@@ -81,7 +81,9 @@ export class EngineView {
     }
     for (const [id, n] of totals) {
       let r = this.ring.get(id);
-      if (!r) this.ring.set(id, (r = new Float64Array(SHARE_WINDOW_S + 1).fill(n)));
+      // Counts start at zero when the plane starts, so a new series' history begins at 0 (and
+      // rings are carried from version to version).
+      if (!r) this.ring.set(id, (r = new Float64Array(SHARE_WINDOW_S + 1)));
       r[this.ringPos] = n;
     }
   }
