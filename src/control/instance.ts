@@ -104,6 +104,8 @@ export class Instance {
     return new HaproxyPlane({
       binary: setting.binary,
       runDir: setting.runDir ?? join(this.options.config.store.path, 'haproxy'),
+      // `workers:` is HAProxy's thread count on this engine.
+      threads: this.workers,
       onEvent: (type, data) => {
         if (type !== 'engine.started' && this.options.log !== false) process.stderr.write(`evenkeel: ${type}: ${JSON.stringify(data)}\n`);
         void this.store?.appendEvent({ type, version: this.info?.version ?? null, data }).catch(() => undefined);

@@ -35,6 +35,8 @@ export interface HaproxyPlaneOptions {
   readonly runDir?: string;
   /** Stats poll period [1 s]. */
   readonly pollMs?: number;
+  /** HAProxy threads (`nbthread`) [one per core]. */
+  readonly threads?: number;
   /** How long an old worker may serve after a reload (`hard-stop-after`) [30s]. */
   readonly hardStopAfter?: string;
   /** Events for the journal: `engine.started`, `engine.exited`, `engine.restarted`, `engine.reload-failed`, `backend.health`. */
@@ -185,7 +187,7 @@ export class HaproxyPlane {
   private async serve(config: Config, candidate: Config | undefined): Promise<void> {
     if (this.closed) throw new EngineError('the haproxy engine is closed');
     const ports = await this.choosePorts(config);
-    const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter } });
+    const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter, threads: this.options.threads } });
     writeFileSync(this.paths.next, text);
     writeFileSync(this.paths.map, 'canary 0\n');
     const refused = await this.check(this.paths.next);

@@ -31,6 +31,8 @@ export interface EngineSections {
   readonly canary?: Config;
   /** The port to bind for a listener (the engine picks one when the config says 0). */
   readonly portFor?: (listener: Listener) => number;
+  /** `nbthread` (evenkeel's `workers:`); HAProxy's default, one per core, when absent. */
+  readonly threads?: number;
   /** `hard-stop-after`: how long an old worker may keep serving after a reload. */
   readonly hardStopAfter?: string;
 }
@@ -84,6 +86,7 @@ function globalSection(config: Config, notes: Notes, engine: EngineSections | un
   if (http.length > 0) lines.push(notes.add('global', 'header limits: HAProxy answers 400 where evenkeel answers 431, and its limit covers the whole request head plus a buffer reserve'));
   if (engine) {
     lines.push(`  stats socket ${arg(engine.statsSocket)} level admin expose-fd listeners`, `  hard-stop-after ${engine.hardStopAfter ?? '30s'}`);
+    if (engine.threads) lines.push(`  nbthread ${engine.threads}`);
   }
   return lines;
 }
