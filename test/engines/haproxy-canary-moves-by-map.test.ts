@@ -3,16 +3,16 @@
  * share, and an abort (share 0), take effect at once with no reload (the reload count stays).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { validateText } from '../../src/analysis/index.js';
 import { HaproxyPlane } from '../../src/engines/haproxy/index.js';
 import { cleanup, freePort, onCleanup, startBackend, tempDir } from '../dataplane/helpers/harness.js';
+import { NO_HAPROXY } from './helpers.js';
 
 after(cleanup);
 
-test('the canary share changes, and an abort is instant, without a reload', { skip: !existsSync('/usr/sbin/haproxy') && 'haproxy is not installed' }, async () => {
+test('the canary share changes, and an abort is instant, without a reload', { skip: NO_HAPROXY }, async () => {
   const [active, next] = [await startBackend(), await startBackend()];
   const port = await freePort();
   const cfg = (address: string) => validateText(`listeners: [{ name: web, address: 127.0.0.1:${port}, routes: [{ name: all, pool: app }] }]\npools:\n  app: { backends: [{ name: s, address: ${address} }] }\n`, 'v.yaml').config!;

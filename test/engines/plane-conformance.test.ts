@@ -6,7 +6,6 @@
  * applies under load with no failed request; drain and close stop serving.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
@@ -15,12 +14,13 @@ import type { Config } from '../../src/config/index.js';
 import { LocalPlane, type Plane } from '../../src/control/plane.js';
 import { HaproxyPlane } from '../../src/engines/haproxy/index.js';
 import { cleanup, freePort, onCleanup, startBackend, tempDir, type Backend } from '../dataplane/helpers/harness.js';
+import { NO_HAPROXY, sendSequential } from './helpers.js';
 
 after(cleanup);
 
 const engines: { name: string; make: () => Plane; skip?: string | false }[] = [
   { name: 'builtin (LocalPlane)', make: () => new LocalPlane() },
-  { name: 'haproxy', make: () => new HaproxyPlane({ runDir: tempDir() }), skip: !existsSync('/usr/sbin/haproxy') && 'haproxy is not installed' },
+  { name: 'haproxy', make: () => new HaproxyPlane({ runDir: tempDir() }), skip: NO_HAPROXY },
 ];
 
 function config(port: number, pools: string, routes = '[{ name: all, pool: app }]'): Config {
@@ -37,15 +37,7 @@ for (const engine of engines) {
     let b: Backend[];
     let port: number;
     let agent: Agent;
-    const send = async (n: number) => {
-      let failed = 0;
-      for (let i = 0; i < n; i++) {
-        const r = await request(`http://127.0.0.1:${port}/`, { dispatcher: agent }).catch(() => undefined);
-        if (!r || r.statusCode !== 200) failed++;
-        await r?.body.dump();
-      }
-      return failed;
-    };
+    const send = (n: number) => sendSequential(port, agent, n);
     const hits = () => b.map((x) => x.hits);
     const reset = () => b.forEach((x) => (x.hits = 0));
 

@@ -6,19 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Instance } from '../../src/control/instance.js';
 import { cleanup, eventually, freePort, onCleanup, serveInProcess, startBackend, tempDir, writeConfig, type Backend } from '../dataplane/helpers/harness.js';
+import { NO_HAPROXY, sendSequential } from './helpers.js';
 
 after(cleanup);
 
 const cli = fileURLToPath(new URL('../dataplane/helpers/cli.ts', import.meta.url));
-const skip = !existsSync('/usr/sbin/haproxy') && 'haproxy is not installed';
+const skip = NO_HAPROXY;
 
 function site(port: number, b: Backend[], weights: [number, number], extra = ''): string {
   return `listeners:
@@ -43,15 +44,7 @@ describe('serve on the haproxy engine', { skip }, () => {
   let b: Backend[];
   let dir: string;
   const agent = new Agent({ connections: 2 });
-  const send = async (n: number) => {
-    let failed = 0;
-    for (let i = 0; i < n; i++) {
-      const r = await request(`http://127.0.0.1:${port}/`, { dispatcher: agent }).catch(() => undefined);
-      if (!r || r.statusCode !== 200) failed++;
-      await r?.body.dump();
-    }
-    return failed;
-  };
+  const send = (n: number) => sendSequential(port, agent, n);
 
   test('serves the file as version 1 through haproxy, and status names the engine', async () => {
     onCleanup(() => agent.close());
