@@ -33,7 +33,11 @@ export interface HaproxyPlaneOptions {
   readonly binary?: string;
   /** Where the rendered config, sockets and map live [a fresh temp folder]. */
   readonly runDir?: string;
-  /** Stats poll period [1 s]. */
+  /**
+   * Stats poll period [250 ms]. The monitors see HAProxy's responses only this late, so it is
+   * shorter than the 1 s the observed-share window ticks at (measured in the outage replay: an
+   * all-to-one change fired 4.8 s after it was applied with a 1 s poll).
+   */
   readonly pollMs?: number;
   /** HAProxy threads (`nbthread`) [one per core]. */
   readonly threads?: number;
@@ -76,6 +80,7 @@ export class HaproxyPlane {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private workerPid: number | undefined;
+  private lastTick = 0;
   private reloads = 0;
   private restarts = 0;
   private closed = false;
@@ -249,7 +254,7 @@ export class HaproxyPlane {
 
   private startPolling(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.poll().catch(() => undefined), this.options.pollMs ?? 1000);
+    this.timer = setInterval(() => void this.poll().catch(() => undefined), this.options.pollMs ?? 250);
     this.timer.unref();
   }
 
@@ -268,7 +273,12 @@ export class HaproxyPlane {
         const rows = parseShowStat(text);
         if (pid === undefined || rows.length === 0) return;
         this.book.update(pid, rows);
-        this.view?.tick(this.book);
+        // The observed-share window is in seconds, whatever the poll period.
+        const now = Date.now();
+        if (now - this.lastTick >= 1000) {
+          this.lastTick = now;
+          this.view?.tick(this.book);
+        }
         this.journalHealth(rows);
       } finally {
         this.polling = undefined;
