@@ -108,6 +108,16 @@ describe('serve on the haproxy engine', { skip }, () => {
     const health = (await inst.store.events({ type: 'backend.health' })).map((e) => e.data);
     assert.ok(health.some((d) => d.backend === 'b' && d.up === false && d.pool === 'app'), JSON.stringify(health));
     assert.equal(await send(20), 0, 'the other backend serves everything');
+    // Across a reload the dead backend stays out (the server-state file carries its state;
+    // a new worker would also take it out at its first failed check: the health counter
+    // starts at rise, the lowest UP value).
+    const text = site(port, b, [1, 2]);
+    const r = await inst.changes.apply({ text, file: join(dir, 'v4.yaml'), author: 'test', reason: 'weights 1:2', force: true, canary: false });
+    assert.equal(r.applied, true, JSON.stringify(r));
+    await new Promise((res) => setTimeout(res, 600));
+    const after = ((await inst.status()) as { backends: { backend: string; up: boolean }[] }).backends;
+    assert.equal(after.find((x) => x.backend === 'b')?.up, false, JSON.stringify(after));
+    assert.equal(await send(20), 0, 'the dead backend stayed out across the reload');
   });
 });
 

@@ -84,7 +84,7 @@ export class HaproxyPlane {
   private reloads = 0;
   private restarts = 0;
   private closed = false;
-  private readonly paths: { config: string; next: string; map: string; stats: string; master: string };
+  private readonly paths: { config: string; next: string; map: string; stats: string; master: string; state: string };
 
   /** Checks the binary (throws EngineError naming the package when missing or too old). */
   constructor(private readonly options: HaproxyPlaneOptions = {}) {
@@ -93,7 +93,7 @@ export class HaproxyPlane {
     mkdirSync(dir, { recursive: true });
     if (join(dir, 'master.sock').length > MAX_SOCKET_PATH) dir = mkdtempSync(join(tmpdir(), 'evenkeel-haproxy-'));
     this.dir = dir;
-    this.paths = { config: join(dir, 'haproxy.cfg'), next: join(dir, 'haproxy.next.cfg'), map: join(dir, 'canary.map'), stats: join(dir, 'stats.sock'), master: join(dir, 'master.sock') };
+    this.paths = { config: join(dir, 'haproxy.cfg'), next: join(dir, 'haproxy.next.cfg'), map: join(dir, 'canary.map'), stats: join(dir, 'stats.sock'), master: join(dir, 'master.sock'), state: join(dir, 'server-state') };
     this.proc = new HaproxyProcess({ binary: this.binary.path, config: this.paths.config, masterSocket: this.paths.master, pidFile: join(dir, 'haproxy.pid') }, (code, out) => this.onExit(code, out));
   }
 
@@ -192,7 +192,7 @@ export class HaproxyPlane {
   private async serve(config: Config, candidate: Config | undefined): Promise<void> {
     if (this.closed) throw new EngineError('the haproxy engine is closed');
     const ports = await this.choosePorts(config);
-    const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter, threads: this.options.threads } });
+    const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter, threads: this.options.threads, serverStateFile: this.paths.state } });
     writeFileSync(this.paths.next, text);
     writeFileSync(this.paths.map, 'canary 0\n');
     const refused = await this.check(this.paths.next);
@@ -205,8 +205,10 @@ export class HaproxyPlane {
       this.options.onEvent?.('engine.started', { engine: 'haproxy', version: this.binary.version, masterPid: info.masterPid, workerPid: this.workerPid });
       this.startPolling();
     } else {
-      // Count what the old worker answered up to now: its counters end with it.
+      // Count what the old worker answered up to now: its counters end with it. Save its
+      // servers' state, so a server HAProxy's checks took out stays out in the new worker.
       await this.poll();
+      await this.saveServerState();
       const previous = `${this.paths.config}.previous`;
       renameSync(this.paths.config, previous);
       renameSync(this.paths.next, this.paths.config);
@@ -225,6 +227,11 @@ export class HaproxyPlane {
     this.view = view;
     this.ports.clear();
     for (const [k, v] of ports) this.ports.set(k, v);
+  }
+
+  private async saveServerState(): Promise<void> {
+    const state = await this.proc.worker('show servers state').catch(() => '');
+    if (/^\d+\n/.test(state)) writeFileSync(this.paths.state, state);
   }
 
   private async check(file: string): Promise<string | undefined> {

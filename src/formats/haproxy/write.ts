@@ -31,6 +31,12 @@ export interface EngineSections {
   readonly canary?: Config;
   /** The port to bind for a listener (the engine picks one when the config says 0). */
   readonly portFor?: (listener: Listener) => number;
+  /**
+   * `server-state-file`: servers' health, drain and runtime weights saved before a reload and
+   * restored by the new worker (a weight the new config changes wins, configuration.txt
+   * `load-server-state-from-file`).
+   */
+  readonly serverStateFile?: string;
   /** `nbthread` (evenkeel's `workers:`); HAProxy's default, one per core, when absent. */
   readonly threads?: number;
   /** `hard-stop-after`: how long an old worker may keep serving after a reload. */
@@ -56,7 +62,7 @@ export function renderHaproxy(config: Config, options: RenderOptions = {}): Hapr
   const engine = options.engine;
   const out: string[] = [`# haproxy.cfg rendered by evenkeel${options.source ? ` from ${options.source}` : ''}`];
   out.push('# guardrails, rollout, rollback, alerts, admin and store are evenkeel\'s own: they stay in evenkeel and have no haproxy.cfg form.', '');
-  out.push(...globalSection(config, notes, engine), '', ...defaultsSection(), '');
+  out.push(...globalSection(config, notes, engine), '', ...defaultsSection(engine?.serverStateFile !== undefined), '');
   const modes = poolModes(config);
   for (const l of config.listeners) {
     const candidate = engine?.canary?.listeners.find((c) => c.protocol === l.protocol && addressKey(c.address) === addressKey(l.address));
@@ -87,14 +93,16 @@ function globalSection(config: Config, notes: Notes, engine: EngineSections | un
   if (engine) {
     lines.push(`  stats socket ${arg(engine.statsSocket)} level admin expose-fd listeners`, `  hard-stop-after ${engine.hardStopAfter ?? '30s'}`);
     if (engine.threads) lines.push(`  nbthread ${engine.threads}`);
+    if (engine.serverStateFile) lines.push(`  server-state-file ${arg(engine.serverStateFile)}`);
   }
   return lines;
 }
 
-function defaultsSection(): string[] {
+function defaultsSection(serverState: boolean): string[] {
   return [
     'defaults',
     '  mode http',
+    ...(serverState ? ['  load-server-state-from-file global'] : []),
     // Measured: 39 resets in 83k keep-alive requests over 5 reloads without it, 0 with it.
     // An old worker answers its idle keep-alive clients with "Connection: close" instead of
     // closing the socket under a request that may already be on its way.
