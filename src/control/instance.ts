@@ -195,7 +195,8 @@ export class Instance {
     this.listeners = await this.plane.apply(config, info);
     this.config = config;
     this.info = info;
-    this.checker.reconcile(config);
+    // HAProxy runs the checks itself (rendered from healthCheck); a second checker would only double them.
+    if (!(this.plane instanceof HaproxyPlane)) this.checker.reconcile(config);
   }
 
   /** Applies the file's current text (SIGHUP or POST /reload), gated like any apply. */

@@ -6,14 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import type { Instance } from '../../src/control/instance.js';
-import { cleanup, eventually, freePort, onCleanup, serveInProcess, startBackend, tempDir, writeConfig, type Backend } from '../dataplane/helpers/harness.js';
+import { cleanup, eventually, freePort, onCleanup, serveInProcess, spawnServe, startBackend, tempDir, writeConfig, type Backend } from '../dataplane/helpers/harness.js';
+import { evenkeel } from '../change/helpers.js';
 import { NO_HAPROXY, sendSequential } from './helpers.js';
 
 after(cleanup);
@@ -58,6 +59,10 @@ describe('serve on the haproxy engine', { skip }, () => {
     assert.equal(s.engine.type, 'haproxy');
     assert.match(s.engine.version, /^2\.\d+/);
     assert.ok(s.engine.masterPid > 0);
+    // Asynchronously: the instance answering is in this process.
+    const status = await evenkeel(['status', '--admin', `http://127.0.0.1:${inst.admin.port}`], { env: { EVENKEEL_TOKEN: inst.token.token } });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^engine: haproxy 2\.\d+\S* \(master pid \d+, worker pid \d+, 0 reloads, 0 restarts\)$/m);
   });
 
   test('a canaried change is judged on haproxy counters and promoted through a reload', async () => {
@@ -119,6 +124,35 @@ describe('serve on the haproxy engine', { skip }, () => {
     assert.equal(after.find((x) => x.backend === 'b')?.up, false, JSON.stringify(after));
     assert.equal(await send(20), 0, 'the dead backend stayed out across the reload');
   });
+});
+
+test('a serve that was killed leaves haproxy running; the next serve on the store stops it and serves', { skip }, async () => {
+  const b = [await startBackend(), await startBackend()];
+  const port = await freePort();
+  const dir = tempDir();
+  const file = await writeConfig(dir, site(port, b, [1, 1]));
+  const pidFile = join(dir, 'store', 'haproxy', 'haproxy.pid');
+  // Whatever happens below, the haproxy this test caused is stopped (by its pid).
+  onCleanup(() => {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  const first = await spawnServe(file);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const orphan = Number(readFileSync(pidFile, 'utf8'));
+  assert.doesNotThrow(() => process.kill(orphan, 0), 'the first haproxy master outlived its evenkeel');
+  const second = await spawnServe(file);
+  const agent = new Agent();
+  onCleanup(() => agent.close());
+  assert.equal(await sendSequential(port, agent, 10), 0);
+  assert.notEqual(Number(readFileSync(pidFile, 'utf8')), orphan);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0);
+  assert.throws(() => process.kill(Number(readFileSync(pidFile, 'utf8')), 0), 'SIGTERM stopped haproxy too');
 });
 
 test('serve fails with one line naming the package when haproxy is missing', async () => {

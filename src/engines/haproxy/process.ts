@@ -5,6 +5,7 @@
  * reload; on failure the master keeps the old worker serving and says `[failed: N]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../../errors.js';
 import { masterCommand, parseShowProc, type ProcInfo } from './master-cli.js';
@@ -46,6 +47,7 @@ export class HaproxyProcess {
   /** Starts the master; resolves when its first worker runs, throws EngineError with HAProxy's alerts otherwise. */
   async start(): Promise<ProcInfo> {
     const p = this.paths;
+    await stopStale(p);
     this.exited = false;
     this.stderr = '';
     const child = spawn(p.binary, ['-W', '-S', `${p.masterSocket},mode,600`, '-f', p.config, '-p', p.pidFile], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -130,6 +132,30 @@ export class HaproxyProcess {
     this.child.kill('SIGKILL');
     await this.exit;
   }
+}
+
+/**
+ * A master an earlier evenkeel started here and did not stop (it was killed) still holds the
+ * ports: stop it, if the pid file names a haproxy running on this master socket.
+ */
+async function stopStale(p: ProcessPaths): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(p.pidFile, 'utf8').trim());
+    if (!(pid > 0) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith(p.masterSocket))) return;
+  } catch {
+    return;
+  }
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100; i++) {
+    await sleep(POLL_MS);
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  process.kill(pid, 'SIGKILL');
 }
 
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
