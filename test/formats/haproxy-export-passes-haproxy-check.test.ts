@@ -39,6 +39,7 @@ const EVERYTHING = `listeners:
       - { name: odd, match: { headers: { x-note: "it's a #tag $HOME", x-plain: "a b" } }, pool: sticky-cookie }
       - { name: byip, match: { pathPrefix: /ip/ }, pool: sticky-ip }
       - { name: bypath, match: { pathPrefix: /p/ }, pool: sticky-path }
+      - { name: closed, match: { pathPrefix: /closed/ }, split: [{ pool: web, weight: 0 }] }
       - { name: site, split: [{ pool: web, weight: 2 }, { pool: web-next, weight: 1 }, { pool: db, weight: 0 }] }
   - name: v6
     address: "[::1]:8081"
@@ -96,6 +97,9 @@ test('every construct exports to a haproxy.cfg that haproxy -c accepts', { skip 
   assert.match(text, /option allbackups/);
   assert.match(text, /bind ipv6@::1:8081/);
   assert.match(text, /frontend pg\n {2}mode tcp\n {2}bind 127\.0\.0\.1:5432\n {2}timeout client 1m\n {2}default_backend tcp:db/);
+  // A route whose split weights are all 0 answers 503 rather than fall through to the next route.
+  assert.match(text, /use_backend ek:no-target if route:closed:path\n/);
+  assert.match(text, /backend ek:no-target\n {2}mode http\n.*\n {2}http-request return status 503/);
   // A weight-0 split entry is never drawn; 2:1 cuts the draw at two thirds.
   assert.match(text, /use_backend web if \{ var\(txn\.ek_split\) -m int lt 666667 \}\n {2}use_backend web-next\n/);
 });

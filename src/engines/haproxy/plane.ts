@@ -320,6 +320,8 @@ export class HaproxyPlane {
         this.workerPid = info.workers[0];
         this.restarts++;
         this.startPolling();
+        // The map file says 0: a canary that was running gets its share back.
+        if (this.canary) await this.setCanaryFraction(this.canary.fraction);
         this.options.onEvent?.('engine.restarted', { engine: 'haproxy', masterPid: info.masterPid, workerPid: this.workerPid, restarts: this.restarts, version: this.current?.info.version ?? null });
       }).catch((err: Error) => {
         this.options.onEvent?.('engine.restart-failed', { engine: 'haproxy', error: err.message });

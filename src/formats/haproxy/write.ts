@@ -11,12 +11,12 @@
 import type { Config, Listener } from '../../config/schema.js';
 import { addressKey, parseAddress } from '../../core/address.js';
 import { renderBackend } from './render/backend.js';
-import { NO_ROUTE, renderFrontend } from './render/frontend.js';
+import { NO_ROUTE, NO_TARGET, renderFrontend } from './render/frontend.js';
 import { Notes, type ExportNote } from './render/notes.js';
 import { arg, haAddress, haName } from './render/text.js';
 
 export type { ExportNote } from './render/notes.js';
-export { DRAW_RANGE, NO_ROUTE } from './render/frontend.js';
+export { DRAW_RANGE, NO_ROUTE, NO_TARGET } from './render/frontend.js';
 
 /** The prefix of a canary candidate's backends (`canary:web`); pool names cannot hold `:`. */
 export const CANARY_PREFIX = 'canary:';
@@ -76,6 +76,7 @@ export function renderHaproxy(config: Config, options: RenderOptions = {}): Hapr
   out.push(...backends(config, '', modes, notes));
   if (engine?.canary) out.push(...backends(engine.canary, CANARY_PREFIX, poolModes(engine.canary), notes));
   out.push(`backend ${NO_ROUTE}`, '  mode http', '  # no route matched: 404, as evenkeel answers', '  http-request return status 404 content-type text/plain string "no route\\n"', '');
+  if (out.some((l) => l.startsWith(`  use_backend ${NO_TARGET}`))) out.push(`backend ${NO_TARGET}`, '  mode http', '  # a route whose split weights are all 0: 503, as evenkeel answers', '  http-request return status 503 content-type text/plain string "no usable backend\\n"', '');
   return { text: out.join('\n'), notes: notes.list };
 }
 

@@ -11,6 +11,8 @@ import { arg, haDuration, haName } from './text.js';
 
 /** The proxies every export declares for requests nothing else takes. */
 export const NO_ROUTE = 'ek:no-route';
+/** Where a route goes whose split weights are all 0: 503, as evenkeel answers (nothing usable). */
+export const NO_TARGET = 'ek:no-target';
 
 /** Draws are integers in [0, DRAW_RANGE). */
 export const DRAW_RANGE = 1_000_000;
@@ -77,7 +79,9 @@ function routeRules(routes: readonly Route[], prefix: string, backendFor: (pool:
     const acls = routeAcls(r, `${prefix}route:${haName(r.name)}`);
     lines.push(...acls.lines);
     const cond = [guard, ...acls.names].filter(Boolean).join(' ');
-    const targets = r.split ? r.split.filter((s) => s.weight > 0) : r.pool ? [{ pool: r.pool, weight: 1 }] : [];
+    const live = r.split ? r.split.filter((s) => s.weight > 0) : r.pool ? [{ pool: r.pool, weight: 1 }] : [];
+    // A route that takes requests but sends them nowhere answers 503; it must not fall through.
+    const targets = live.length > 0 ? live.map((t) => ({ backend: backendFor(t.pool), weight: t.weight })) : [{ backend: NO_TARGET, weight: 1 }];
     const total = targets.reduce((s, t) => s + t.weight, 0);
     let cumulative = 0;
     targets.forEach((t, i) => {
@@ -86,7 +90,7 @@ function routeRules(routes: readonly Route[], prefix: string, backendFor: (pool:
       // The draw is below this target's upper edge; earlier targets took the lower part.
       const cut = last ? '' : `{ var(txn.ek_split) -m int lt ${Math.round((cumulative / total) * DRAW_RANGE)} }`;
       const all = [cond, cut].filter(Boolean).join(' ');
-      lines.push(`  use_backend ${backendFor(t.pool)}${all ? ` if ${all}` : ''}`);
+      lines.push(`  use_backend ${t.backend}${all ? ` if ${all}` : ''}`);
     });
   }
   return lines;
