@@ -9,6 +9,7 @@
  * counters the monitors, /metrics and status use. A master that dies is started again.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,8 @@ export class HaproxyPlane {
   private polling: Promise<void> | undefined;
   private workerPid: number | undefined;
   private lastTick = 0;
+  /** Hashes of rendered texts HAProxy has loaded. */
+  private readonly loaded = new Set<string>();
   private reloads = 0;
   private restarts = 0;
   private closed = false;
@@ -195,8 +198,12 @@ export class HaproxyPlane {
     const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter, threads: this.options.threads, serverStateFile: this.paths.state } });
     writeFileSync(this.paths.next, text);
     writeFileSync(this.paths.map, 'canary 0\n');
-    const refused = await this.check(this.paths.next);
-    if (refused) throw new ConfigRefusedError(`haproxy -c refused the rendered config: ${refused}`);
+    // A text HAProxy already loaded (a rollback, an abort) needs no second `haproxy -c` (~0.2 s here).
+    const hash = createHash('sha256').update(text).digest('hex');
+    if (!this.loaded.has(hash)) {
+      const refused = await this.check(this.paths.next);
+      if (refused) throw new ConfigRefusedError(`haproxy -c refused the rendered config: ${refused}`);
+    }
     const view = new EngineView(config, candidate);
     if (this.proc.pid === undefined) {
       renameSync(this.paths.next, this.paths.config);
@@ -223,6 +230,7 @@ export class HaproxyPlane {
         throw err;
       }
     }
+    this.loaded.add(hash);
     view.carry(this.view);
     this.view = view;
     this.ports.clear();
