@@ -3,8 +3,11 @@
  * `engine: haproxy` fails with one line naming the Debian package when it is missing or older
  * than 2.6 (`option idle-close-on-response`, which hitless reloads need, arrived in 2.6).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { EngineError } from '../../errors.js';
+
+const run = promisify(execFile);
 
 /** The oldest HAProxy the engine drives. */
 export const MIN_VERSION = [2, 6] as const;
@@ -36,4 +39,20 @@ export function checkBinary(binary = DEFAULT_BINARY): HaproxyBinary {
     throw new EngineError(`engine haproxy: ${binary} is version ${version}, older than ${MIN_VERSION.join('.')}: ${INSTALL} from a newer release (Debian 12 ships 2.6)`);
   }
   return { path: binary, version };
+}
+
+/** `haproxy -c -q -f file`: undefined when HAProxy would load it, else its ALERT lines. */
+export async function checkConfig(binary: string, file: string): Promise<string | undefined> {
+  try {
+    await run(binary, ['-c', '-q', '-f', file], { timeout: 30_000 });
+    return undefined;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    return alerts(`${e.stdout ?? ''}\n${e.stderr ?? ''}`) || e.message;
+  }
+}
+
+/** HAProxy's ALERT lines, without their prefixes, on one line. */
+export function alerts(output: string): string {
+  return output.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, '').trim()).join('; ');
 }

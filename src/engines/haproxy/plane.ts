@@ -8,26 +8,21 @@
  * takes effect, with `set map` and no reload. `show stat` is read every second into the
  * counters the monitors, /metrics and status use. A master that dies is started again.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import type { Config, Listener } from '../../config/schema.js';
-import { addressKey, parseAddress } from '../../core/address.js';
+import type { Config } from '../../config/schema.js';
 import { CanaryError, ConfigRefusedError, EngineError } from '../../errors.js';
 import { DRAW_RANGE, renderHaproxy } from '../../formats/haproxy/write.js';
 import { sameListeners, type BoundListener, type SampledRequest, type VersionInfo } from '../../proxy/index.js';
 import type { BackendSnapshot } from '../../telemetry/index.js';
-import { checkBinary, DEFAULT_BINARY, type HaproxyBinary } from './binary.js';
-import { HaproxyProcess, alerts } from './process.js';
+import { checkBinary, checkConfig, DEFAULT_BINARY, type HaproxyBinary } from './binary.js';
+import { listenerId, ListenerPorts } from './ports.js';
+import { HaproxyProcess } from './process.js';
 import { CounterBook, parseInfoPid, parseShowStat, type StatRow } from './stats.js';
 import { engineMetrics } from './metrics.js';
 import { EngineView, isUp } from './view.js';
-
-const run = promisify(execFile);
 
 /** How the engine is set up (`engine:` in the config). */
 export interface HaproxyPlaneOptions {
@@ -74,7 +69,7 @@ export class HaproxyPlane {
   private view: EngineView | undefined;
   private current: { config: Config; info: VersionInfo; appliedAt: number } | undefined;
   private canary: { config: Config; info: VersionInfo; fraction: number } | undefined;
-  private readonly ports = new Map<string, number>();
+  private readonly ports = new ListenerPorts();
   /** Each server's last up/down as HAProxy's checks said (for the journal). */
   private readonly health = new Map<string, boolean>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -112,7 +107,7 @@ export class HaproxyPlane {
       await this.serve(config, undefined);
       this.current = { config, info, appliedAt: Date.now() };
       this.canary = undefined;
-      return this.bound(config);
+      return this.ports.bound(config);
     });
   }
 
@@ -194,14 +189,14 @@ export class HaproxyPlane {
   /** Renders `config` (with `candidate` beside it), checks it, and starts or reloads HAProxy. */
   private async serve(config: Config, candidate: Config | undefined): Promise<void> {
     if (this.closed) throw new EngineError('the haproxy engine is closed');
-    const ports = await this.choosePorts(config);
+    const ports = await this.ports.choose(config);
     const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter, threads: this.options.threads, serverStateFile: this.paths.state } });
     writeFileSync(this.paths.next, text);
     writeFileSync(this.paths.map, 'canary 0\n');
     // A text HAProxy already loaded (a rollback, an abort) needs no second `haproxy -c` (~0.2 s here).
     const hash = createHash('sha256').update(text).digest('hex');
     if (!this.loaded.has(hash)) {
-      const refused = await this.check(this.paths.next);
+      const refused = await checkConfig(this.binary.path, this.paths.next);
       if (refused) throw new ConfigRefusedError(`haproxy -c refused the rendered config: ${refused}`);
     }
     const view = new EngineView(config, candidate);
@@ -233,38 +228,12 @@ export class HaproxyPlane {
     this.loaded.add(hash);
     view.carry(this.view);
     this.view = view;
-    this.ports.clear();
-    for (const [k, v] of ports) this.ports.set(k, v);
+    this.ports.commit(ports);
   }
 
   private async saveServerState(): Promise<void> {
     const state = await this.proc.worker('show servers state').catch(() => '');
     if (/^\d+\n/.test(state)) writeFileSync(this.paths.state, state);
-  }
-
-  private async check(file: string): Promise<string | undefined> {
-    try {
-      await run(this.binary.path, ['-c', '-q', '-f', file], { timeout: 30_000 });
-      return undefined;
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; message: string };
-      return alerts(`${e.stdout ?? ''}\n${e.stderr ?? ''}`) || e.message;
-    }
-  }
-
-  /** The port per listener: as configured, kept across versions when the config says 0. */
-  private async choosePorts(config: Config): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const l of config.listeners) {
-      const id = listenerId(l);
-      const { host, port } = parseAddress(l.address);
-      out.set(id, port !== 0 ? port : this.ports.get(id) ?? (await freePort(host)));
-    }
-    return out;
-  }
-
-  private bound(config: Config): BoundListener[] {
-    return config.listeners.map((l) => ({ name: l.name, protocol: l.protocol, address: l.address, port: this.ports.get(listenerId(l)) ?? 0 }));
   }
 
   private startPolling(): void {
@@ -338,20 +307,4 @@ export class HaproxyPlane {
     };
     setTimeout(restart, RESTART_DELAY_MS).unref();
   }
-}
-
-function listenerId(l: Listener): string {
-  return `${l.protocol}|${addressKey(l.address)}`;
-}
-
-/** A free port on `host` (released before it is returned). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../../errors.js';
+import { alerts } from './binary.js';
 import { masterCommand, parseShowProc, type ProcInfo } from './master-cli.js';
 
 /** How long a start or reload may take before it counts as failed. */
@@ -164,9 +165,4 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   const done = await Promise.race([p.then(() => true), t]);
   clearTimeout(timer);
   return done;
-}
-
-/** HAProxy's ALERT lines, without their prefixes, on one line. */
-export function alerts(output: string): string {
-  return output.split('\n').filter((l) => l.includes('[ALERT]')).map((l) => l.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, '').trim()).join('; ');
 }
