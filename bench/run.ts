@@ -7,7 +7,7 @@
  * checks and metrics on.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, freePort, start, stop, version, waitForPort, wrk, type LoadResult } from './tools.js';
@@ -17,7 +17,7 @@ const out = join(here, '.out');
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP = 2;
-/** BENCH_ONLY=nginx,evenkeel runs a subset (direct, nginx, haproxy, evenkeel, evenkeel2). */
+/** BENCH_ONLY=nginx,evenkeel runs a subset (direct, nginx, haproxy, evenkeel, evenkeel2, evenkeel-haproxy). */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 /** Node flags for evenkeel: those bin/evenkeel.js runs with, or BENCH_NODE_FLAGS (experiments). */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=4').split(' ').filter(Boolean);
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     if (want('haproxy')) rows.push({ name: 'haproxy (nbthread 1)', ...(await runHaproxy(tools.haproxy, tools.wrk, ports, log)) });
     if (want('evenkeel')) rows.push({ name: 'evenkeel (1 worker)', ...(await runEvenkeel(tools.wrk, ports, log, 1)) });
     if (want('evenkeel2')) rows.push({ name: 'evenkeel (--workers 2)', ...(await runEvenkeel(tools.wrk, ports, log, 2)) });
+    if (want('evenkeel-haproxy')) rows.push({ name: 'evenkeel (haproxy engine)', ...(await runEvenkeel(tools.wrk, ports, log, 1, tools.haproxy)) });
     if (want('evenkeel')) allDown = await measureAllDown(log);
   } finally {
     await stop(backends);
@@ -178,10 +179,16 @@ ${ports.map((p, i) => `  server b${i} 127.0.0.1:${p}`).join('\n')}
   }
 }
 
-async function runEvenkeel(wrkBin: string, ports: number[], log: number, workers: number): Promise<LoadResult> {
+/**
+ * evenkeel serving with `workers` Node workers, or, given `haproxy`, on the HAProxy engine
+ * (`workers: 1` is `nbthread 1` there, as the bare HAProxy row runs), with its monitors and
+ * stats polling on. The control process's CPU time under load is reported beside the row.
+ */
+async function runEvenkeel(wrkBin: string, ports: number[], log: number, workers: number, haproxy?: string): Promise<LoadResult & { controlCpu?: number }> {
   const [port, admin] = [await freePort(), await freePort()];
-  const conf = join(out, `evenkeel-${workers}.yaml`);
-  const store = freshStore(`workers-${workers}`);
+  const name = haproxy ? 'haproxy-engine' : `workers-${workers}`;
+  const conf = join(out, `evenkeel-${name}.yaml`);
+  const store = freshStore(name);
   writeFileSync(conf, `listeners:
   - name: bench
     address: 127.0.0.1:${port}
@@ -197,18 +204,31 @@ admin:
   address: 127.0.0.1:${admin}
 store:
   path: ${store}
-`);
+${haproxy ? `engine: { type: haproxy, binary: ${haproxy}, runDir: ${join(out, 'haproxy-engine-run')} }\n` : ''}`);
   const child = start(process.execPath, [...NODE_FLAGS, join(out, 'dist', 'evenkeel.js'), 'serve', '-c', conf, '--workers', String(workers), '--no-log'], log, workers > 1 ? undefined : 0);
   try {
     await waitForPort(port);
     await waitForPort(admin);
+    const cpu0 = cpuSeconds(child.pid!);
+    const t0 = performance.now();
     const r = await measure(wrkBin, port, child.pid);
+    const controlCpu = haproxy ? (cpuSeconds(child.pid!) - cpu0) / ((performance.now() - t0) / 1000) : undefined;
     // Metrics are on: scrape once so a broken /metrics shows up here.
     const metrics = await fetch(`http://127.0.0.1:${admin}/metrics`).then((res) => res.text());
     if (!metrics.includes('evenkeel_requests_total')) throw new Error('evenkeel /metrics has no evenkeel_requests_total');
-    return r;
+    return { ...r, controlCpu };
   } finally {
     await stop(child);
+  }
+}
+
+/** User + system CPU seconds of one process (/proc/PID/stat utime and stime, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
   }
 }
 
@@ -229,6 +249,12 @@ function print(rows: Row[], tools: { nginx: string; haproxy: string; wrk: string
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   process.stdout.write(`\nwrk -t1 -c${CONNECTIONS} -d${SECONDS}s (after ${WARMUP}s warm-up), 4 backends, ${process.version}, ${version(tools.nginx, ['-v'])}, ${version(tools.haproxy, ['-v'])}\n\n`);
   process.stdout.write(`${fmt(header)}\n${fmt(widths.map((w) => '-'.repeat(w)))}\n${lines.map(fmt).join('\n')}\n`);
+  const bare = rows.find((r) => r.name.startsWith('haproxy'));
+  const engine = rows.find((r) => r.name === 'evenkeel (haproxy engine)') as (Row & { controlCpu?: number }) | undefined;
+  if (engine && bare) {
+    const ok = engine.rps >= 0.95 * bare.rps && engine.p99 <= 1.2 * bare.p99;
+    process.stdout.write(`\nhaproxy engine vs bare haproxy: ${(engine.rps / bare.rps).toFixed(2)}× req/s, ${(engine.p99 / bare.p99).toFixed(2)}× p99 (goal ≥ 0.95×, ≤ 1.2×: ${ok ? 'met' : 'NOT met'}); evenkeel's control process used ${((engine.controlCpu ?? 0) * 100).toFixed(1)}% of a core meanwhile\n`);
+  }
   const ek = rows.find((r) => r.name === 'evenkeel (1 worker)');
   if (ek && nginx) {
     const ok = ek.rps >= 0.6 * nginx.rps && ek.p99 <= 2 * nginx.p99;

@@ -76,6 +76,7 @@ const DESCRIPTIONS: Record<string, string> = {
   admin: 'The admin API; see [admin](#admin).',
   store: 'State on disk; see [store](#store).',
   workers: 'Data-plane processes (node:cluster workers); `auto` = one per core. `serve --workers` overrides it.',
+  engine: 'The data plane that serves: `builtin` (evenkeel\'s own) or `haproxy` (evenkeel supervises HAProxy 2.6+; see docs/haproxy-engine.md). As an object: `{ type: haproxy, binary: /usr/sbin/haproxy, runDir: DIR }`, where `runDir` (relative to the config file; default `<store.path>/haproxy`) holds the rendered haproxy.cfg, the master and stats sockets and the canary map.',
 
   'listeners[].name': 'Unique listener name; labels metrics (`listener=`).',
   'listeners[].address': '`host:port` to listen on, e.g. `0.0.0.0:8080` or `127.0.0.1:8080`; IPv6 as `[::1]:8080`.',

@@ -54,6 +54,8 @@ export interface ReplayOptions {
   readonly window?: string;
   /** The phases to run [all three]. */
   readonly phases?: readonly PhaseName[];
+  /** The data plane [builtin]; `haproxy` runs the same phases with `engine: haproxy`. */
+  readonly engine?: 'builtin' | 'haproxy';
   /** How to run the CLI [node bin/evenkeel.js, the compiled CLI]. */
   readonly evenkeel?: readonly string[];
   /** Progress lines. */
@@ -140,7 +142,7 @@ export async function runPhase(phase: PhaseName, options: ReplayOptions = {}): P
   try {
     for (let i = 1; i <= 4; i++) backends.push(await startDemoBackend({ name: `web-${i}`, capacity }));
     const [port, admin] = [await freePort(), await freePort()];
-    const config = (weights: number[]) => configText({ port, admin, dir, capacity, rps, backends, weights, canaryDuration: options.canaryDuration ?? '30s', window: options.window ?? '10s' });
+    const config = (weights: number[]) => configText({ port, admin, dir, capacity, rps, backends, weights, canaryDuration: options.canaryDuration ?? '30s', window: options.window ?? '10s', engine: options.engine ?? 'builtin' });
     const v1 = join(dir, 'v1.yaml');
     const bad = join(dir, 'bad.yaml');
     writeFileSync(v1, config([1, 1, 1, 1]));
@@ -213,7 +215,7 @@ export function refusalLines(stdout: string): string[] {
 }
 
 /** v1 and the bad change differ in the weights only. */
-function configText(o: { port: number; admin: number; dir: string; capacity: number; rps: number; backends: DemoBackend[]; weights: number[]; canaryDuration: string; window: string }): string {
+function configText(o: { port: number; admin: number; dir: string; capacity: number; rps: number; backends: DemoBackend[]; weights: number[]; canaryDuration: string; window: string; engine: string }): string {
   return `# The outage replay: four servers of ${o.capacity} req/s behind evenkeel, ${o.rps} req/s at peak.
 listeners:
   - name: public
@@ -231,6 +233,7 @@ guardrails:
   rollback: { auto: true, window: ${o.window}, errorRate: 0.05 }
 admin: { address: 127.0.0.1:${o.admin} }
 store: { path: ${join(o.dir, 'store')} }
+engine: ${o.engine}
 `;
 }
 

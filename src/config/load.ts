@@ -238,6 +238,7 @@ function resolvePaths(config: Config, file: string): Config {
     admin: { ...config.admin, tokenFile: config.admin.tokenFile ? abs(config.admin.tokenFile) : undefined },
     store: { ...config.store, path: abs(config.store.path) },
     listeners: config.listeners.map((l) => (l.tls ? { ...l, tls: { ...l.tls, certificates: l.tls.certificates.map((c) => ({ cert: abs(c.cert), key: abs(c.key) })) } } : l)),
+    engine: 'runDir' in config.engine && config.engine.runDir ? { ...config.engine, runDir: abs(config.engine.runDir) } : config.engine,
   };
 }
 

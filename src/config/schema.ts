@@ -186,6 +186,19 @@ const webhook = z.strictObject({
   format: z.enum(['json', 'slack', 'alertmanager']).default('json'),
 });
 
+export const ENGINES = ['builtin', 'haproxy'] as const;
+
+/**
+ * Which data plane serves: evenkeel's own (`builtin`) or HAProxy, which evenkeel supervises,
+ * renders each version for, and watches (`haproxy`, or `{ type: haproxy, binary, runDir }`).
+ */
+const engine = z
+  .union([
+    z.enum(ENGINES).transform((type) => ({ type })),
+    z.strictObject({ type: z.enum(ENGINES), binary: z.string().min(1).optional(), runDir: z.string().min(1).optional() }),
+  ])
+  .prefault('builtin');
+
 /** The whole config file. */
 export const configSchema = z.strictObject({
   listeners: z.array(listener).min(1, { message: 'at least one listener is needed' }),
@@ -199,6 +212,7 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   store: z.strictObject({ path: z.string().min(1).default('./.evenkeel') }).prefault({}),
   workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
+  engine,
 });
 
 /** A validated config with defaults applied and durations in milliseconds. */
@@ -215,3 +229,5 @@ export type Backend = Pool['backends'][number];
 export type HealthCheck = NonNullable<Pool['healthCheck']>;
 export type Guardrails = Config['guardrails'];
 export type Algorithm = (typeof ALGORITHMS)[number];
+/** The `engine:` setting, normalised to an object. */
+export type EngineSetting = Config['engine'];

@@ -9,9 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { validateText, type ValidationReport } from '../analysis/index.js';
 import type { Finding } from '../config/findings.js';
 import type { Config } from '../config/schema.js';
+import { HaproxyPlane } from '../engines/haproxy/index.js';
 import { ConfigRefusedError, EvenkeelError, FileReadError } from '../errors.js';
 import { ActiveHealthChecker } from '../health/index.js';
 import type { BoundListener, VersionInfo } from '../proxy/index.js';
@@ -90,9 +92,31 @@ export class Instance {
     this.config = options.config;
     const w = options.workers ?? (options.config.workers === 'auto' ? availableParallelism() : options.config.workers);
     this.workers = w;
-    this.plane = w > 1 ? new ClusterPlane(w, (e) => this.workerExited(e)) : new LocalPlane();
+    this.plane = options.config.engine.type === 'haproxy' ? this.haproxyPlane() : w > 1 ? new ClusterPlane(w, (e) => this.workerExited(e)) : new LocalPlane();
     this.checker = new ActiveHealthChecker((key, up) => this.plane.setHealth(key, up));
     this.stopLogging = options.log === false ? () => undefined : startLogging();
+  }
+
+  /** The HAProxy engine (throws EngineError when haproxy is missing or too old); its events go to the journal. */
+  private haproxyPlane(): HaproxyPlane {
+    const e = this.options.config.engine;
+    const setting = 'binary' in e || 'runDir' in e ? (e as { binary?: string; runDir?: string }) : {};
+    return new HaproxyPlane({
+      binary: setting.binary,
+      runDir: setting.runDir ?? join(this.options.config.store.path, 'haproxy'),
+      // `workers:` is HAProxy's thread count on this engine.
+      threads: this.workers,
+      onEvent: (type, data) => {
+        if (type !== 'engine.started' && this.options.log !== false) process.stderr.write(`evenkeel: ${type}: ${JSON.stringify(data)}\n`);
+        void this.store?.appendEvent({ type, version: this.info?.version ?? null, data }).catch(() => undefined);
+      },
+    });
+  }
+
+  /** Which engine serves, and its version (status). */
+  engine(): Record<string, unknown> {
+    if (this.plane instanceof HaproxyPlane) return { ...this.plane.engineInfo() };
+    return { type: 'builtin', version: `evenkeel on Node ${process.versions.node}`, workers: this.workers };
   }
 
   /**
@@ -112,7 +136,8 @@ export class Instance {
         plane: inst.plane,
         changes: () => inst.changes,
         config: () => inst.config,
-        cluster: inst.plane instanceof ClusterPlane,
+        // The counters live outside this process (workers, HAProxy): read them from the metrics.
+        cluster: !(inst.plane instanceof LocalPlane),
         instance: options.config.admin.address,
         log: (m) => process.stderr.write(`evenkeel: ${m}\n`),
       });
@@ -170,7 +195,8 @@ export class Instance {
     this.listeners = await this.plane.apply(config, info);
     this.config = config;
     this.info = info;
-    this.checker.reconcile(config);
+    // HAProxy runs the checks itself (rendered from healthCheck); a second checker would only double them.
+    if (!(this.plane instanceof HaproxyPlane)) this.checker.reconcile(config);
   }
 
   /** A data-plane worker died: said on stderr and in the journal (the cluster starts another). */
@@ -215,6 +241,7 @@ export class Instance {
       canary: this.changes?.canaryStatus() ?? null,
       lastKnownGood: lkg?.id ?? null,
       workers: this.workers,
+      engine: this.engine(),
       listeners: this.listeners,
       backends: this.plane.backends(),
       pools: await buildStatus(this.plane),

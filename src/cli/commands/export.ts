@@ -1,14 +1,23 @@
-/** `evenkeel export prometheus-rules [-c FILE] [-o FILE]`: the monitors as Prometheus alerting rules. */
+/**
+ * `evenkeel export prometheus-rules [-c FILE] [-o FILE]`: the monitors as Prometheus alerting rules.
+ * `evenkeel export haproxy [-c FILE] [-o FILE]`: the config as an equivalent haproxy.cfg.
+ */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfigFile } from '../../config/index.js';
+import { loadConfigFile, type Config } from '../../config/index.js';
 import { prometheusRules } from '../../control/alerts/index.js';
 import { FileReadError } from '../../errors.js';
+import { renderHaproxy } from '../../formats/haproxy/write.js';
 import { displayPath, formatFinding } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { DEFAULT_CONFIG } from './validate.js';
 
-/** Registers `export prometheus-rules`. */
+interface ExportFlags {
+  config: string;
+  output?: string;
+}
+
+/** Registers `export prometheus-rules` and `export haproxy`. */
 export function registerExport(program: Command, result: CommandResult): void {
   const exp = program.command('export').description('export evenkeel settings for other tools');
   exp
@@ -16,26 +25,41 @@ export function registerExport(program: Command, result: CommandResult): void {
     .description("write the monitors (overload, concentration, skew, error-rate, latency) as Prometheus alerting rules with the config's thresholds")
     .option('-c, --config <file>', 'config file to read the thresholds from', DEFAULT_CONFIG)
     .option('-o, --output <file>', 'write to this file instead of stdout')
-    .action((flags: { config: string; output?: string }) => {
-      const load = loadConfigFile(flags.config);
-      if (!load.config) {
-        // Thresholds need a config that at least has its shape; rule findings (capacity and
-        // the like) do not matter here, so validate is not required to pass.
-        process.stderr.write(load.findings.filter((f) => f.severity === 'error').map((f) => formatFinding(f, flags.config)).join(''));
-        process.stderr.write(`${displayPath(flags.config)}: cannot read thresholds from a config that does not load\n`);
-        result.exitCode = 1;
-        return;
-      }
-      const yaml = prometheusRules(load.config);
-      if (!flags.output) {
-        process.stdout.write(yaml);
-        return;
-      }
-      try {
-        writeFileSync(flags.output, yaml);
-      } catch (err) {
-        throw new FileReadError(flags.output, (err as Error).message, { cause: err });
-      }
-      process.stderr.write(`wrote ${displayPath(flags.output)}\n`);
-    });
+    // Thresholds need a config that at least has its shape; rule findings (capacity and
+    // the like) do not matter here, so validate is not required to pass.
+    .action((flags: ExportFlags) => exportWith(flags, result, 'read thresholds', (config) => prometheusRules(config)));
+  exp
+    .command('haproxy')
+    .description('write the config as an equivalent haproxy.cfg (what HAProxy cannot say exactly is commented in the file and warned on stderr)')
+    .option('-c, --config <file>', 'config file to render', DEFAULT_CONFIG)
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action((flags: ExportFlags) =>
+      exportWith(flags, result, 'render a haproxy.cfg', (config) => {
+        const { text, notes } = renderHaproxy(config, { source: displayPath(flags.config) });
+        for (const n of notes) process.stderr.write(`warning: ${n.section}: ${n.message}\n`);
+        return text;
+      }),
+    );
+}
+
+/** Loads the config, renders it, and writes stdout or `-o`. */
+function exportWith(flags: ExportFlags, result: CommandResult, what: string, render: (config: Config) => string): void {
+  const load = loadConfigFile(flags.config);
+  if (!load.config) {
+    process.stderr.write(load.findings.filter((f) => f.severity === 'error').map((f) => formatFinding(f, flags.config)).join(''));
+    process.stderr.write(`${displayPath(flags.config)}: cannot ${what} from a config that does not load\n`);
+    result.exitCode = 1;
+    return;
+  }
+  const text = render(load.config);
+  if (!flags.output) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileSync(flags.output, text);
+  } catch (err) {
+    throw new FileReadError(flags.output, (err as Error).message, { cause: err });
+  }
+  process.stderr.write(`wrote ${displayPath(flags.output)}\n`);
 }

@@ -69,7 +69,9 @@ async function serve(flags: ServeFlags): Promise<number> {
   const from = boot.source === 'file'
     ? `evenkeel serving ${displayPath(file)}: version ${v.id} (file, hash ${inst.info.hash})`
     : `evenkeel serving version ${v.id} from the store ${displayPath(report.config.store.path)} (hash ${inst.info.hash}, by ${v.author}: ${v.reason})`;
-  const out: string[] = [`${from}, ${inst.workers} worker${inst.workers === 1 ? '' : 's'}`];
+  const engine = inst.engine();
+  const served = engine.type === 'haproxy' ? `engine haproxy ${String(engine.version)}` : `${inst.workers} worker${inst.workers === 1 ? '' : 's'}`;
+  const out: string[] = [`${from}, ${served}`];
   if (boot.source === 'store') {
     out.push(boot.fileDiffers
       ? `  note: ${displayPath(file)} differs from the active version ${v.id}; it is NOT served. Changes go through evenkeel apply (or SIGHUP to apply the file).`

@@ -14,6 +14,8 @@ interface StatusReply {
   lastKnownGood: number | null;
   canary?: CanaryStatus | null;
   workers: number;
+  /** Absent from instances older than the engine setting. */
+  engine?: { type: string; version: string; masterPid?: number | null; workerPid?: number | null; reloads?: number; restarts?: number };
   listeners: { name: string; protocol: string; address: string; port: number }[];
   pools: PoolsStatus;
   alerts?: { id: string; monitor: string; pool: string; backend: string | null; since: string; summary: string }[];
@@ -27,6 +29,8 @@ export function registerStatus(program: Command, _result: CommandResult): void {
       const a = s.active;
       let out = `${client.url}: serving version ${s.version} (hash ${s.hash})${a ? `, applied ${a.createdAt} by ${a.author}: ${a.reason}` : ''}\n`;
       out += `last known good: ${s.lastKnownGood === null ? 'none' : `version ${s.lastKnownGood}`}; ${s.workers} worker${s.workers === 1 ? '' : 's'}\n`;
+      const e = s.engine;
+      if (e) out += e.type === 'haproxy' ? `engine: haproxy ${e.version} (master pid ${e.masterPid ?? '-'}, worker pid ${e.workerPid ?? '-'}, ${e.reloads ?? 0} reloads, ${e.restarts ?? 0} restarts)\n` : `engine: builtin (${e.version})\n`;
       const c = s.canary;
       if (c) out += `canary: version ${c.version}, ${c.percent}% of requests since ${c.startedAt} for ${Math.round(c.durationMs / 1000)}s: ${c.summary} (abort it with evenkeel rollback)\n`;
       const alerts = s.alerts ?? [];

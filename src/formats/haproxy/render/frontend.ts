@@ -1,0 +1,134 @@
+/**
+ * One evenkeel listener as one HAProxy `frontend`: `bind`, the client-side limits and
+ * timeouts, and the routes as ACLs and `use_backend` rules in the listener's order (HAProxy
+ * also takes the first `use_backend` whose condition holds). A split draws one random number
+ * per request and cuts its range by the split weights. With a config canary, the candidate's
+ * rules come first, guarded by a per-request draw against the percentage in a runtime map.
+ */
+import type { Listener, Route } from '../../../config/schema.js';
+import type { Notes } from './notes.js';
+import { arg, haDuration, haName } from './text.js';
+
+/** The proxies every export declares for requests nothing else takes. */
+export const NO_ROUTE = 'ek:no-route';
+/** Where a route goes whose split weights are all 0: 503, as evenkeel answers (nothing usable). */
+export const NO_TARGET = 'ek:no-target';
+
+/** Draws are integers in [0, DRAW_RANGE). */
+export const DRAW_RANGE = 1_000_000;
+
+/** A config canary on this frontend. */
+export interface CanaryRules {
+  /** The candidate's listener on the same protocol and address. */
+  readonly listener: Listener;
+  /** The map file holding the canary's share of requests, in millionths, under key `canary`. */
+  readonly mapFile: string;
+  /** The HAProxy backend serving a candidate pool. */
+  readonly backendFor: (pool: string) => string;
+}
+
+/** How the frontend is rendered. */
+export interface FrontendOptions {
+  /** The `bind` argument (address, with the port the engine chose when the config says 0). */
+  readonly bind: string;
+  /** The HAProxy backend serving an active pool. */
+  readonly backendFor: (pool: string) => string;
+  readonly canary?: CanaryRules;
+}
+
+/** The whole `frontend` section. */
+export function renderFrontend(l: Listener, options: FrontendOptions, notes: Notes): string[] {
+  const section = `frontend ${haName(l.name)}`;
+  const lines = [section, `  mode ${l.protocol}`, `  bind ${options.bind}`];
+  if (l.protocol === 'tcp') return [...lines, `  timeout client ${haDuration(l.limits.requestTimeout)}`, ...tcpRules(l, options, section, notes)];
+  const lim = l.limits;
+  if (l.tls) lines.push(notes.add(section, `tls is not rendered: this frontend serves plain HTTP; add \`ssl crt <pem> alpn h2,http/1.1 ssl-min-ver ${l.tls.minVersion.replace('TLSv', 'TLSv')}\` to the bind (HAProxy wants the key in the same PEM, or beside it as <crt>.key)`));
+  lines.push(
+    '  option forwardfor',
+    '  http-request set-header X-Forwarded-Proto http',
+    '  http-request set-header X-Forwarded-Host %[req.hdr(host)]',
+    `  timeout client ${haDuration(lim.requestTimeout)}`,
+    `  timeout http-request ${haDuration(lim.headersTimeout)}`,
+    `  timeout http-keep-alive ${haDuration(lim.keepAliveTimeout)}`,
+    `  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${lim.maxBodyBytes} }`,
+    notes.add(section, `limits.maxBodyBytes is enforced on Content-Length only; a chunked body over ${lim.maxBodyBytes} bytes is not refused`),
+  );
+  const canary = options.canary;
+  const routes = l.routes ?? [];
+  if (hasSplit(routes) || (canary && hasSplit(canary.listener.routes ?? []))) lines.push(`  http-request set-var(txn.ek_split) rand(${DRAW_RANGE})`);
+  if (canary) {
+    lines.push(
+      `  http-request set-var(txn.ek_canary) str(canary),map_str_int(${arg(canary.mapFile)},0)`,
+      `  http-request set-var(txn.ek_draw) rand(${DRAW_RANGE}),sub(txn.ek_canary)`,
+      '  acl ek_canary var(txn.ek_draw) -m int lt 0',
+      ...routeRules(canary.listener.routes ?? [], 'canary:', canary.backendFor, 'ek_canary'),
+      `  use_backend ${NO_ROUTE} if ek_canary`,
+    );
+  }
+  lines.push(...routeRules(routes, '', options.backendFor, ''), `  default_backend ${NO_ROUTE}`);
+  return lines;
+}
+
+function hasSplit(routes: readonly Route[]): boolean {
+  return routes.some((r) => r.split && r.split.length > 1);
+}
+
+/** ACL lines and `use_backend` lines for routes, in order; `guard` is ANDed to every rule. */
+function routeRules(routes: readonly Route[], prefix: string, backendFor: (pool: string) => string, guard: string): string[] {
+  const lines: string[] = [];
+  for (const r of routes) {
+    const acls = routeAcls(r, `${prefix}route:${haName(r.name)}`);
+    lines.push(...acls.lines);
+    const cond = [guard, ...acls.names].filter(Boolean).join(' ');
+    const live = r.split ? r.split.filter((s) => s.weight > 0) : r.pool ? [{ pool: r.pool, weight: 1 }] : [];
+    // A route that takes requests but sends them nowhere answers 503; it must not fall through.
+    const targets = live.length > 0 ? live.map((t) => ({ backend: backendFor(t.pool), weight: t.weight })) : [{ backend: NO_TARGET, weight: 1 }];
+    const total = targets.reduce((s, t) => s + t.weight, 0);
+    let cumulative = 0;
+    targets.forEach((t, i) => {
+      cumulative += t.weight;
+      const last = i === targets.length - 1;
+      // The draw is below this target's upper edge; earlier targets took the lower part.
+      const cut = last ? '' : `{ var(txn.ek_split) -m int lt ${Math.round((cumulative / total) * DRAW_RANGE)} }`;
+      const all = [cond, cut].filter(Boolean).join(' ');
+      lines.push(`  use_backend ${t.backend}${all ? ` if ${all}` : ''}`);
+    });
+  }
+  return lines;
+}
+
+/** The ACLs of one route's match (every condition given must hold: HAProxy's implicit AND). */
+function routeAcls(r: Route, base: string): { lines: string[]; names: string[] } {
+  const m = r.match ?? {};
+  const lines: string[] = [];
+  const names: string[] = [];
+  const acl = (suffix: string, body: string) => {
+    const name = `${base}:${suffix}`;
+    lines.push(`  acl ${name} ${body}`);
+    names.push(name);
+  };
+  // evenkeel compares the Host header without its port, case-insensitively.
+  if (m.host?.startsWith('*.')) acl('host', `req.hdr(host),field(1,:) -m end -i ${arg(m.host.slice(1))}`);
+  else if (m.host) acl('host', `req.hdr(host),field(1,:) -m str -i ${arg(m.host)}`);
+  if (m.pathPrefix) acl('path', `path_beg ${arg(m.pathPrefix)}`);
+  if (m.methods) acl('method', `method ${m.methods.join(' ')}`);
+  for (const [name, value] of Object.entries(m.headers ?? {})) acl(`hdr:${haName(name.toLowerCase())}`, `req.fhdr(${name},1) -m str ${arg(value)}`);
+  return { lines, names };
+}
+
+/** A tcp listener forwards every connection to its pool (a canary draws per connection). */
+function tcpRules(l: Listener, options: FrontendOptions, section: string, notes: Notes): string[] {
+  const lines: string[] = [];
+  const canary = options.canary;
+  if (canary?.listener.pool) {
+    lines.push(
+      `  tcp-request content set-var(txn.ek_canary) str(canary),map_str_int(${arg(canary.mapFile)},0)`,
+      `  tcp-request content set-var(txn.ek_draw) rand(${DRAW_RANGE}),sub(txn.ek_canary)`,
+      '  acl ek_canary var(txn.ek_draw) -m int lt 0',
+      `  use_backend ${canary.backendFor(canary.listener.pool)} if ek_canary`,
+    );
+  }
+  if (l.pool) lines.push(`  default_backend ${options.backendFor(l.pool)}`);
+  else lines.push(notes.add(section, 'a tcp listener without a pool serves nothing'));
+  return lines;
+}
