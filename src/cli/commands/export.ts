@@ -1,6 +1,7 @@
 /**
  * `evenkeel export prometheus-rules [-c FILE] [-o FILE]`: the monitors as Prometheus alerting rules.
  * `evenkeel export haproxy [-c FILE] [-o FILE]`: the config as an equivalent haproxy.cfg.
+ * `evenkeel export nginx [-c FILE] [-o FILE]`: the config as an equivalent nginx.conf.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -8,6 +9,7 @@ import { loadConfigFile, type Config } from '../../config/index.js';
 import { prometheusRules } from '../../control/alerts/index.js';
 import { FileReadError } from '../../errors.js';
 import { renderHaproxy } from '../../formats/haproxy/write.js';
+import { renderNginx } from '../../formats/nginx/write.js';
 import { displayPath, formatFinding } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { DEFAULT_CONFIG } from './validate.js';
@@ -37,6 +39,18 @@ export function registerExport(program: Command, result: CommandResult): void {
       exportWith(flags, result, 'render a haproxy.cfg', (config) => {
         const { text, notes } = renderHaproxy(config, { source: displayPath(flags.config) });
         for (const n of notes) process.stderr.write(`warning: ${n.section}: ${n.message}\n`);
+        return text;
+      }),
+    );
+  exp
+    .command('nginx')
+    .description('write the config as an equivalent nginx.conf (what NGINX cannot say exactly is commented in the file and warned on stderr)')
+    .option('-c, --config <file>', 'config file to render', DEFAULT_CONFIG)
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action((flags: ExportFlags) =>
+      exportWith(flags, result, 'render an nginx.conf', (config) => {
+        const { text, notes } = renderNginx(config, { source: displayPath(flags.config) });
+        for (const n of notes) process.stderr.write(`warning: ${n.where}: ${n.message}\n`);
         return text;
       }),
     );
