@@ -60,7 +60,9 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     const reason = str(b.reason);
     if (b.force === true && !reason.trim()) throw new UsageError('"force" needs a non-empty "reason"');
     if (b.canary !== undefined && typeof b.canary !== 'boolean') throw new UsageError('"canary" must be true or false');
-    const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false });
+    const drainToOne = b.drainToOne === undefined ? undefined : b.drainToOne;
+    if (drainToOne !== undefined && (!Array.isArray(drainToOne) || !drainToOne.every((x) => typeof x === 'string'))) throw new UsageError('"drainToOne" must be a list of pool names');
+    const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false, drainToOne: drainToOne as string[] | undefined });
     return { status: r.applied ? 200 : 409, body: r };
   }
   if (post && path === '/api/v1/rollback') {

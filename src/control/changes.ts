@@ -23,8 +23,9 @@ import type { Finding } from '../config/findings.js';
 import type { Config } from '../config/schema.js';
 import { CanaryError, UsageError, VersionStateError } from '../errors.js';
 import { sameListeners } from '../proxy/index.js';
-import type { CanaryVerdict, VerdictReason } from '../telemetry/monitors/index.js';
+import type { CanaryVerdict, TooFewRequests, VerdictReason } from '../telemetry/monitors/index.js';
 import type { ConfigStore, ConfigVersion, StoreEvent } from './store/index.js';
+import { touchedPools } from './touched.js';
 
 /** Serves a validated config as `version` (the instance swaps the data plane). */
 export type ServeFn = (config: Config, version: ConfigVersion) => Promise<void>;
@@ -39,6 +40,8 @@ export interface ApplyRequest {
   readonly force?: boolean;
   /** False: apply at once without a canary (only with `force`). */
   readonly canary?: boolean;
+  /** Pools the change is meant to leave with one backend (maintenance): acknowledged, journalled, not judged on concentration. */
+  readonly drainToOne?: readonly string[];
 }
 
 /** How the change manager reaches the data plane for a rollout. */
@@ -65,8 +68,20 @@ export interface RunningCanary {
   readonly durationMs: number;
   readonly startedAt: number;
   readonly applied: Record<string, unknown>;
+  /** What the canary judgement needs about the change (telemetry/monitors/canary.ts). */
+  readonly judge: CanaryJudgeInput;
   /** The watch's latest judgement. */
   verdict?: CanaryVerdict;
+}
+
+/** The change's side of the canary judgement: which pools it touches and their projected peaks. */
+export interface CanaryJudgeInput {
+  readonly touched: ReadonlySet<string>;
+  readonly projectedRps: ReadonlyMap<string, number>;
+  readonly activeProjectedRps: ReadonlyMap<string, number>;
+  readonly drainToOne: ReadonlySet<string>;
+  readonly maxDurationMs: number;
+  readonly tooFewRequests: TooFewRequests;
 }
 
 /** What status shows of a running canary. */
@@ -75,7 +90,11 @@ export interface CanaryStatus {
   percent: number;
   startedAt: string;
   durationMs: number;
+  /** How long it may run on while a touched pool has too few requests. */
+  maxDurationMs: number;
   requests: number;
+  /** Canary requests per pool the change touches (and every pool it served). */
+  pools: Record<string, number>;
   summary: string;
 }
 
@@ -90,7 +109,7 @@ export interface ApplyOutcome {
   readonly findings: readonly Finding[];
   readonly error?: string;
   /** Present when the change went in as a canary: `active` is still the previous version. */
-  readonly canary?: { version: number; percent: number; durationMs: number; until: string };
+  readonly canary?: { version: number; percent: number; durationMs: number; until: string; maxDurationMs: number; touched: string[] };
   /** Why no canary ran for an applied change (`--no-canary`, canaryPercent 0, listeners changed). */
   readonly noCanary?: string;
 }
@@ -150,7 +169,7 @@ export class ChangeManager {
   canaryStatus(): CanaryStatus | null {
     const c = this.running;
     if (!c) return null;
-    return { version: c.version.id, percent: c.percent, startedAt: new Date(c.startedAt).toISOString(), durationMs: c.durationMs, requests: c.verdict?.canaryRequests ?? 0, summary: c.verdict?.summary ?? 'canary starting' };
+    return { version: c.version.id, percent: c.percent, startedAt: new Date(c.startedAt).toISOString(), durationMs: c.durationMs, maxDurationMs: c.judge.maxDurationMs, requests: c.verdict?.canaryRequests ?? 0, pools: c.verdict?.pools ?? {}, summary: c.verdict?.summary ?? 'canary starting' };
   }
 
   /** Makes canary `version` the active version (the watch found nothing wrong). */
@@ -196,14 +215,28 @@ export class ChangeManager {
       return { applied: false, forced, version: version.id, active: this.live.version.id, findings: report.findings };
     }
     const previous = this.live.version;
-    const applied = { ...who, forced, previous: previous.id, findings: recordFindings(report.findings), prediction: report.prediction ?? null, sample };
+    const drainToOne = [...new Set(req.drainToOne ?? [])];
+    const unknown = drainToOne.filter((p) => !report.config!.pools[p]);
+    if (unknown.length) throw new UsageError(`--drain-to-one ${unknown.join(', ')}: no such pool in the new config`);
+    const touched = touchedPools(this.live.analysed.config, report.config);
+    const applied = { ...who, forced, previous: previous.id, findings: recordFindings(report.findings), prediction: report.prediction ?? null, sample, touched: Object.fromEntries(touched), ...(drainToOne.length ? { drainToOne } : {}) };
     const rollout = this.live.analysed.config.guardrails.rollout;
     const noCanary = req.canary === false ? 'skipped with --no-canary'
       : !this.rollout ? 'no rollout in this process'
       : rollout.canaryPercent <= 0 || rollout.canaryDuration <= 0 ? 'guardrails.rollout.canaryPercent or canaryDuration is 0'
       : !sameListeners(this.live.analysed.config, report.config) ? 'the change moves listeners, and a canary serves a slice of the same sockets'
       : undefined;
-    if (noCanary === undefined) return this.startCanary(req.text, report, applied, { percent: rollout.canaryPercent, durationMs: rollout.canaryDuration });
+    if (noCanary === undefined) {
+      const judge: CanaryJudgeInput = {
+        touched: new Set(touched.keys()),
+        projectedRps: poolPeaks(report.model),
+        activeProjectedRps: poolPeaks(this.live.analysed.model),
+        drainToOne: new Set(drainToOne),
+        maxDurationMs: Math.max(rollout.canaryDuration, rollout.canaryMaxDuration ?? 3 * rollout.canaryDuration),
+        tooFewRequests: rollout.tooFewRequests,
+      };
+      return this.startCanary(req.text, report, applied, { percent: rollout.canaryPercent, durationMs: rollout.canaryDuration }, judge);
+    }
     await this.retire(previous);
     const { version } = await this.store.addVersion({ text: req.text, author: req.author, reason: req.reason, status: 'active' }, {
       type: 'config.applied',
@@ -214,11 +247,11 @@ export class ChangeManager {
   }
 
   /** Stores the candidate as a canary and serves it to its slice of requests. */
-  private async startCanary(text: string, report: ValidationReport, applied: Record<string, unknown> & { forced: boolean; previous: number; author: string; reason: string }, r: { percent: number; durationMs: number }): Promise<ApplyOutcome> {
+  private async startCanary(text: string, report: ValidationReport, applied: Record<string, unknown> & { forced: boolean; previous: number; author: string; reason: string }, r: { percent: number; durationMs: number }, judge: CanaryJudgeInput): Promise<ApplyOutcome> {
     const candidate = analysed(report);
     const { version } = await this.store.addVersion({ text, author: applied.author, reason: applied.reason, status: 'canary' }, {
       type: 'canary.started',
-      data: { ...applied, percent: r.percent, durationMs: r.durationMs, ...this.context() },
+      data: { ...applied, percent: r.percent, durationMs: r.durationMs, maxDurationMs: judge.maxDurationMs, tooFewRequests: judge.tooFewRequests, ...this.context() },
     });
     try {
       await this.rollout!.startCanary(candidate.config, version, r.percent / 100);
@@ -229,8 +262,8 @@ export class ChangeManager {
       throw err;
     }
     const startedAt = this.now();
-    this.running = { version, analysed: candidate, previous: applied.previous, forced: applied.forced, percent: r.percent, durationMs: r.durationMs, startedAt, applied };
-    return { applied: true, forced: applied.forced, version: version.id, active: this.live.version.id, findings: report.findings, canary: { version: version.id, percent: r.percent, durationMs: r.durationMs, until: new Date(startedAt + r.durationMs).toISOString() } };
+    this.running = { version, analysed: candidate, previous: applied.previous, forced: applied.forced, percent: r.percent, durationMs: r.durationMs, startedAt, applied, judge };
+    return { applied: true, forced: applied.forced, version: version.id, active: this.live.version.id, findings: report.findings, canary: { version: version.id, percent: r.percent, durationMs: r.durationMs, until: new Date(startedAt + r.durationMs).toISOString(), maxDurationMs: judge.maxDurationMs, touched: [...judge.touched].sort() } };
   }
 
   private async doPromote(id: number, verdict: CanaryVerdict): Promise<ApplyOutcome | undefined> {
@@ -239,7 +272,7 @@ export class ChangeManager {
     this.running = undefined;
     const previous = this.live.version;
     await this.retire(previous);
-    const judged = { requests: verdict.canaryRequests, summary: verdict.summary };
+    const judged = { requests: verdict.canaryRequests, pools: verdict.pools, thin: verdict.thin, summary: verdict.summary };
     await this.store.appendEvent({ type: 'canary.promoted', version: id, data: { version: id, ...judged, ...this.context() } });
     const { version } = await this.store.activate(id, { event: { type: 'config.applied', version: id, data: { ...c.applied, canary: judged, ...this.context() } } });
     return { ...(await this.serveOrRestore(c.analysed, [], version, previous)), forced: c.forced };
@@ -253,7 +286,7 @@ export class ChangeManager {
     await this.rollout!.stopCanary();
     const { event } = await this.store.setStatus(id, 'aborted', {
       type: 'canary.aborted',
-      data: { version: id, active: this.live.version.id, by: why.by, summary: why.summary, reasons: why.reasons ?? [], requests: why.requests ?? c.verdict?.canaryRequests ?? 0, ...this.context() },
+      data: { version: id, active: this.live.version.id, by: why.by, summary: why.summary, reasons: why.reasons ?? [], requests: why.requests ?? c.verdict?.canaryRequests ?? 0, pools: c.verdict?.pools ?? {}, ...this.context() },
     });
     return event;
   }
@@ -316,6 +349,14 @@ export class ChangeManager {
     const applied = await this.store.events({ type: 'config.applied', version: id });
     return applied.some((e) => e.data.forced === true);
   }
+}
+
+/** Each pool's requests/s at the declared peak, when the config declares one. */
+function poolPeaks(model: Analysed['model']): Map<string, number> {
+  const out = new Map<string, number>();
+  if (model.peakRps === null) return out;
+  for (const [name, p] of model.pools) out.set(name, p.rps);
+  return out;
 }
 
 function analysed(r: ValidationReport): Analysed {

@@ -158,7 +158,11 @@ export class AlertWatch {
     const now = this.now();
     const targets = this.deps.plane.canaryBackends();
     this.canary.monitors.setTargets(targets);
-    const verdict = judgeCanary({ canary: this.canary.monitors.snapshot(now), active: this.monitors.snapshot(now), canaryTargets: targets, thresholds: this.thresholds, elapsedMs: now - c.startedAt, durationMs: c.durationMs });
+    const j = c.judge;
+    const verdict = judgeCanary({
+      canary: this.canary.monitors.snapshot(now), active: this.monitors.snapshot(now), canaryTargets: targets, activeTargets: this.deps.plane.backends(), thresholds: this.thresholds,
+      elapsedMs: now - c.startedAt, durationMs: c.durationMs, maxDurationMs: j.maxDurationMs, touched: j.touched, projectedRps: j.projectedRps, activeProjectedRps: j.activeProjectedRps, drainToOne: j.drainToOne, tooFewRequests: j.tooFewRequests,
+    });
     c.verdict = verdict;
     if (verdict.decision === 'promote') {
       await changes.promoteCanary(c.version.id, verdict);
