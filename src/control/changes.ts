@@ -20,12 +20,13 @@
 import { validateText, type Analysed, type ValidationReport } from '../analysis/index.js';
 import type { SampleRequest } from '../analysis/sample.js';
 import type { Finding } from '../config/findings.js';
+import { parseConfigText } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CanaryError, UsageError, VersionStateError } from '../errors.js';
 import { sameListeners } from '../proxy/index.js';
 import type { CanaryVerdict, TooFewRequests, VerdictReason } from '../telemetry/monitors/index.js';
 import type { ConfigStore, ConfigVersion, StoreEvent } from './store/index.js';
-import { touchedPools } from './touched.js';
+import { touchedPools, type TouchedPools } from './touched.js';
 
 /** Serves a validated config as `version` (the instance swaps the data plane). */
 export type ServeFn = (config: Config, version: ConfigVersion) => Promise<void>;
@@ -55,6 +56,20 @@ export interface Rollout {
 
 /** A live sample smaller than this is not used: the config's own sample or declared peaks judge instead. */
 export const MIN_LIVE_SAMPLE = 100;
+
+/**
+ * The change that made the active version what it is, kept in memory for the watch: when it
+ * was applied (its bake window starts there) and which pools it touched (an alert elsewhere
+ * is not blamed on it).
+ */
+export interface LiveChange {
+  readonly version: number;
+  readonly previous: number;
+  readonly appliedAt: number;
+  readonly touched: TouchedPools;
+  /** `apply` (incl. a promoted canary), or a manual `rollback` to an older version. */
+  readonly kind: 'apply' | 'rollback';
+}
 
 /** A canary in progress. */
 export interface RunningCanary {
@@ -138,6 +153,8 @@ export interface RollbackOutcome {
   readonly event: StoreEvent | undefined;
   /** The canary version this rollback aborted, if one was running. */
   readonly canaryAborted?: number;
+  /** Present when the version rolled back to sends alerts elsewhere (said, never silent). */
+  readonly webhooks?: { removed: string[]; added: string[] };
 }
 
 /** The findings as journalled: validate's JSON fields, without the config-internal ones. */
@@ -150,6 +167,7 @@ export class ChangeManager {
   private queue: Promise<unknown> = Promise.resolve();
   private live: { version: ConfigVersion; analysed: Analysed };
   private running: RunningCanary | undefined;
+  private lastChange: LiveChange | undefined;
 
   constructor(private readonly store: ConfigStore, private readonly file: string, active: { version: ConfigVersion; report: ValidationReport }, private readonly serve: ServeFn, private readonly context: EventContext = () => ({}), private readonly rollout?: Rollout, private readonly now: () => number = Date.now) {
     this.live = { version: active.version, analysed: analysed(active.report) };
@@ -158,6 +176,26 @@ export class ChangeManager {
   /** The version serving now. */
   get active(): ConfigVersion {
     return this.live.version;
+  }
+
+  /** The change that put the active version in (absent for the initial version and after an automatic rollback). */
+  get change(): LiveChange | undefined {
+    return this.lastChange;
+  }
+
+  /**
+   * Recalls, once at start, the change that put the stored active version in, from the journal
+   * (a restart inside a bake window still knows what the change touched and when).
+   */
+  async recall(): Promise<void> {
+    const id = this.live.version.id;
+    const applied = (await this.store.events({ type: ['config.applied', 'rollback.manual'], version: id })).at(-1);
+    if (!applied || applied.data.author === 'initial') return;
+    const from = typeof applied.data.previous === 'number' ? applied.data.previous : applied.data.from;
+    const previous = typeof from === 'number' ? await this.store.get(from) : undefined;
+    const prev = previous ? parseConfigText(previous.text, this.file).config : undefined;
+    if (!previous || !prev) return;
+    this.lastChange = { version: id, previous: previous.id, appliedAt: applied.time, touched: touchedPools(prev, this.live.analysed.config), kind: applied.type === 'rollback.manual' ? 'rollback' : 'apply' };
   }
 
   /** The canary in progress, if any. */
@@ -300,6 +338,7 @@ export class ChangeManager {
       await this.store.activate(previous.id, { previousStatus: 'rolled-back', event: { type: 'rollback.auto', data: { from: version.id, reason: `the data plane could not apply version ${version.id}: ${msg}` } } });
       return { applied: false, version: version.id, active: previous.id, findings, error: msg };
     }
+    this.lastChange = { version: version.id, previous: previous.id, appliedAt: this.now(), touched: touchedPools(this.live.analysed.config, next.config), kind: 'apply' };
     this.live = { version, analysed: next };
     return { applied: true, version: version.id, active: version.id, findings };
   }
@@ -334,21 +373,34 @@ export class ChangeManager {
     if (target.id === from.id) throw new VersionStateError(`version ${target.id} is already the active version${opts.to === undefined ? ' and the last known good one; name an older version with --to' : ''}`);
     const report = validateText(target.text, this.file);
     if (!report.config || !report.model) throw new VersionStateError(`version ${target.id} no longer loads (${report.findings.find((f) => f.severity === 'error')?.message ?? 'unknown error'})`);
+    const alerts = webhooksChange(this.live.analysed.config, report.config);
     const { version, event } = await this.store.activate(target.id, {
       previousStatus: 'rolled-back',
       event: opts.auto
-        ? { type: 'rollback.auto', data: { from: from.id, to: target.id, monitor: opts.auto.monitor, alert: opts.auto.alert, reason: opts.reason, by: opts.author, ...this.context() } }
-        : { type: 'rollback.manual', data: { from: from.id, to: target.id, by: opts.author, author: opts.author, reason: opts.reason, ...this.context() } },
+        ? { type: 'rollback.auto', data: { from: from.id, to: target.id, monitor: opts.auto.monitor, alert: opts.auto.alert, reason: opts.reason, by: opts.author, ...alerts, ...this.context() } }
+        : { type: 'rollback.manual', data: { from: from.id, to: target.id, by: opts.author, author: opts.author, reason: opts.reason, ...alerts, ...this.context() } },
     });
     await this.serve(report.config, version);
+    // A manual rollback is a change like any other and starts a bake window; an automatic one
+    // does not (the monitors would otherwise bounce between two versions).
+    this.lastChange = opts.auto ? undefined : { version: version.id, previous: from.id, appliedAt: this.now(), touched: touchedPools(this.live.analysed.config, report.config), kind: 'rollback' };
     this.live = { version, analysed: analysed(report) };
-    return { from: from.id, to: version.id, event };
+    return { from: from.id, to: version.id, event, ...alerts };
   }
 
   private async wasForced(id: number): Promise<boolean> {
     const applied = await this.store.events({ type: 'config.applied', version: id });
     return applied.some((e) => e.data.forced === true);
   }
+}
+
+/** The webhooks a move from `a` to `b` removes and adds, when it changes them. */
+function webhooksChange(a: Config, b: Config): { webhooks?: { removed: string[]; added: string[] } } {
+  const before = a.alerts.webhooks.map((w) => w.url);
+  const after = b.alerts.webhooks.map((w) => w.url);
+  const removed = before.filter((u) => !after.includes(u));
+  const added = after.filter((u) => !before.includes(u));
+  return removed.length || added.length ? { webhooks: { removed, added } } : {};
 }
 
 /** Each pool's requests/s at the declared peak, when the config declares one. */

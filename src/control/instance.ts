@@ -123,6 +123,7 @@ export class Instance {
         sample: () => inst.plane.sample(),
       };
       inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version), () => ({ counters: inst.watch?.counters() }), rollout);
+      await inst.changes.recall();
       inst.admin = await startAdmin(options.config.admin.address, inst.token.token, {
         metrics: async () => `${await inst.plane.metricsText()}${inst.watch?.metricsText() ?? ''}`,
         status: () => inst.status(),

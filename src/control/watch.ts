@@ -25,6 +25,7 @@ import { TrafficFeed } from './feed.js';
 import type { Plane } from './plane.js';
 import { summarizeDiff } from './report/diff.js';
 import type { ConfigStore, ConfigVersion } from './store/index.js';
+import { touchedWhy } from './touched.js';
 
 /** What the watch needs from the instance. */
 export interface WatchDeps {
@@ -71,6 +72,10 @@ export class AlertWatch {
   private canary: { version: number; monitors: Monitors } | undefined;
   private thresholds: MonitorThresholds;
   private notifier: WebhookNotifier;
+  /** The notifier each firing alert was announced through: its resolution goes there too. */
+  private readonly announced = new Map<string, WebhookNotifier>();
+  /** Notifiers of earlier webhook configs, kept until their alerts resolve and their queues drain. */
+  private readonly retired = new Set<WebhookNotifier>();
   private hooks: string;
   private readonly feed: TrafficFeed;
   private readonly now: () => number;
@@ -131,12 +136,13 @@ export class AlertWatch {
     await this.running;
     this.feed.close();
     this.notifier.close();
+    for (const r of this.retired) r.close();
   }
 
   private async evaluate(): Promise<void> {
     await this.feed.poll();
     const config = this.deps.config();
-    this.sync(config);
+    for (const t of this.sync(config)) await this.handle(t, config);
     this.monitors.setTargets(this.deps.plane.backends());
     for (const t of this.monitors.evaluate(this.now())) await this.handle(t, config);
     await this.judgeCanary();
@@ -181,18 +187,38 @@ export class AlertWatch {
     }
   }
 
-  /** New thresholds start fresh monitors; new webhooks a new notifier. */
-  private sync(config: Config): void {
+  /**
+   * New thresholds start fresh monitors, and the alerts the old ones had firing are resolved
+   * out loud (returned, to be journalled and sent) rather than forgotten; new webhooks a new
+   * notifier, while the old one stays until the alerts announced through it have resolved.
+   */
+  private sync(config: Config): AlertTransition[] {
+    const out: AlertTransition[] = [];
     const th = thresholdsFromConfig(config);
     if (JSON.stringify(th) !== JSON.stringify(this.thresholds)) {
+      const now = this.now();
+      const version = this.deps.changes().active.id;
+      for (const a of this.monitors.firing()) out.push({ ...a, kind: 'resolve', time: now, summary: `${a.monitor} on pool ${a.pool} no longer judged as before: version ${version} changed the monitor thresholds` });
       this.thresholds = th;
       this.monitors = new Monitors(th);
     }
     const hooks = JSON.stringify(config.alerts.webhooks);
     if (hooks !== this.hooks) {
-      this.notifier.close();
+      this.retired.add(this.notifier);
       this.hooks = hooks;
       this.notifier = this.newNotifier(config);
+      this.releaseRetired();
+    }
+    return out;
+  }
+
+  /** Closes each retired notifier no firing alert still needs, once its queues are empty. */
+  private releaseRetired(): void {
+    const needed = new Set(this.announced.values());
+    for (const r of this.retired) {
+      if (needed.has(r)) continue;
+      this.retired.delete(r);
+      void r.idle().then(() => r.close());
     }
   }
 
@@ -207,37 +233,54 @@ export class AlertWatch {
     const ctx = { version: active.id, hash: active.hash.slice(0, 12), instance: this.deps.instance };
     if (t.kind === 'resolve') {
       await this.deps.store.appendEvent({ type: 'alert.resolved', version: active.id, time: t.time, data });
-      this.notifier.notify(noticeFrom(t, { ...ctx, action: 'resolved' }));
+      const notice = noticeFrom(t, { ...ctx, action: 'resolved' });
+      this.notifier.notify(notice);
+      // The receivers that heard it fire hear it resolve, even if a rollback removed them since.
+      const heard = this.announced.get(t.id);
+      this.announced.delete(t.id);
+      if (heard && heard !== this.notifier) heard.notify(notice, new Set(this.notifier.urls()));
+      this.releaseRetired();
       this.deps.log?.(`alert resolved: ${t.summary}`);
       return;
     }
-    const d = await this.decide(config, active, t.time);
+    const d = await this.decide(config, active, t.pool, t.time);
     await this.deps.store.appendEvent({ type: 'alert.fired', version: active.id, time: t.time, data: { ...data, action: d.action } });
     this.deps.log?.(`alert fired: ${t.summary}; ${d.action}`);
     let action = d.action;
     if (d.rollbackTo) {
       const reason = `${t.monitor} fired on pool ${t.pool} ${formatAge(t.time - (d.appliedAt ?? t.time))} after version ${active.id} was applied (inside the bake window): ${t.summary}`;
       try {
-        await this.deps.changes().rollback({ to: d.rollbackTo.id, reason, author: 'evenkeel', auto: { monitor: t.monitor, alert: t.id, expectFrom: active.id } });
+        const r = await this.deps.changes().rollback({ to: d.rollbackTo.id, reason, author: 'evenkeel', auto: { monitor: t.monitor, alert: t.id, expectFrom: active.id } });
+        if (r.webhooks?.removed.length) action += `; v${r.to} does not send alerts to ${r.webhooks.removed.join(', ')}: this alert still resolves there, later ones will not`;
       } catch (err) {
         action = `automatic rollback to v${d.rollbackTo.id} failed (${(err as Error).message}); alerted only`;
         this.deps.log?.(action);
       }
     }
+    // Announced through the notifier of the config the alert fired under (a rollback may replace it).
+    this.announced.set(t.id, this.notifier);
     this.notifier.notify(noticeFrom(t, { ...ctx, diff: d.diff, action }));
   }
 
-  /** Rolls back inside the bake window of an applied change (auto on, an older known-good version); alerts otherwise. */
-  private async decide(config: Config, active: ConfigVersion, now: number): Promise<Decision> {
-    const applied = (await this.deps.store.events({ type: 'config.applied', version: active.id })).at(-1);
-    const previous = typeof applied?.data.previous === 'number' ? await this.deps.store.get(applied.data.previous) : undefined;
+  /**
+   * Rolls back inside the bake window of the change that put the active version in (auto on,
+   * an older known-good version), and only when the alert can be blamed on that change: its
+   * pool, or a route or split leading there, is touched by the change. Alerts otherwise, and
+   * says why.
+   */
+  private async decide(config: Config, active: ConfigVersion, pool: string, now: number): Promise<Decision> {
+    const change = this.deps.changes().change;
+    const mine = change && change.version === active.id ? change : undefined;
+    const previous = mine ? await this.deps.store.get(mine.previous) : undefined;
     const diff = previous ? summarizeDiff(previous.text, active.text) : undefined;
     const bake = config.guardrails.rollout.bakeTime;
-    if (!applied || applied.data.author === 'initial' || now - applied.time > bake) return { action: `alerted only (outside the ${formatAge(bake)} bake window of version ${active.id})`, diff };
+    if (!mine || now - mine.appliedAt > bake) return { action: `alerted only (outside the ${formatAge(bake)} bake window of version ${active.id})`, diff };
     if (!config.guardrails.rollback.auto) return { action: 'alerted only (guardrails.rollback.auto is off)', diff };
+    const why = touchedWhy(mine.touched, pool);
+    if (why === undefined) return { action: `alerted only (not rolled back: v${active.id} did not touch pool ${pool})`, diff };
     const lkg = await this.deps.store.lastKnownGood();
     if (!lkg || lkg.id === active.id) return { action: 'alerted only (no older known-good version to roll back to)', diff };
-    return { action: `rolled back to v${lkg.id}`, rollbackTo: lkg, diff, appliedAt: applied.time };
+    return { action: `rolled back to v${lkg.id} (v${active.id} changed pool ${pool}: ${why})`, rollbackTo: lkg, diff, appliedAt: mine.appliedAt };
   }
 }
 

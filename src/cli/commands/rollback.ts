@@ -16,7 +16,7 @@ export function registerRollback(program: Command, result: CommandResult): void 
       const to = flags.to === undefined ? undefined : Number(flags.to.replace(/^v/, ''));
       if (to !== undefined && !Number.isInteger(to)) throw new UsageError(`--to ${flags.to}: expected a version number`);
       const client = AdminClient.fromFlags(flags);
-      const reply = await client.call<{ from: number; to: number; canaryAborted?: number; error?: string }>('POST', '/api/v1/rollback', { to, reason: flags.reason, author: author(flags.author) });
+      const reply = await client.call<{ from: number; to: number; canaryAborted?: number; webhooks?: { removed: string[]; added: string[] }; error?: string }>('POST', '/api/v1/rollback', { to, reason: flags.reason, author: author(flags.author) });
       if (reply.status === 409) {
         process.stderr.write(`evenkeel: rollback refused: ${reply.body.error}\n`);
         result.exitCode = 1;
@@ -28,5 +28,6 @@ export function registerRollback(program: Command, result: CommandResult): void 
         if (r.from === r.to) return void process.stdout.write(`still serving version ${r.to}\n`);
       }
       process.stdout.write(`rolled back: version ${r.from} → version ${r.to}; now serving version ${r.to}\n`);
+      if (r.webhooks?.removed.length) process.stdout.write(`note: version ${r.to} no longer sends alerts to ${r.webhooks.removed.join(', ')} (alerts already firing still resolve there)\n`);
     });
 }
