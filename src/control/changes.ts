@@ -134,6 +134,8 @@ export interface RollbackRequest {
   readonly to?: number;
   readonly reason: string;
   readonly author: string;
+  /** Serve `to` although its past (refused, aborted, rolled back) or its findings now say no; needs a reason. */
+  readonly force?: boolean;
   readonly auto?: {
     readonly monitor: string;
     /** The alert id that caused it. */
@@ -153,6 +155,8 @@ export interface RollbackOutcome {
   readonly event: StoreEvent | undefined;
   /** The canary version this rollback aborted, if one was running. */
   readonly canaryAborted?: number;
+  /** True when `to` is newer than `from`: the active version was superseded, not rolled back. */
+  readonly forward?: boolean;
   /** Present when the version rolled back to sends alerts elsewhere (said, never silent). */
   readonly webhooks?: { removed: string[]; added: string[] };
 }
@@ -168,6 +172,8 @@ export class ChangeManager {
   private live: { version: ConfigVersion; analysed: Analysed };
   private running: RunningCanary | undefined;
   private lastChange: LiveChange | undefined;
+  /** The change a person asked for that is running now (apply or rollback). */
+  private inProgress: string | undefined;
 
   constructor(private readonly store: ConfigStore, private readonly file: string, active: { version: ConfigVersion; report: ValidationReport }, private readonly serve: ServeFn, private readonly context: EventContext = () => ({}), private readonly rollout?: Rollout, private readonly now: () => number = Date.now) {
     this.live = { version: active.version, analysed: analysed(active.report) };
@@ -222,12 +228,24 @@ export class ChangeManager {
 
   /** Validates `req` against the live version and applies or refuses it. */
   apply(req: ApplyRequest): Promise<ApplyOutcome> {
-    return this.serial(() => this.doApply(req));
+    return this.exclusive(`an apply of ${req.file} by ${req.author}`, () => this.doApply(req));
   }
 
   /** Rolls back to version `to`, or to the last known-good version. */
   rollback(opts: RollbackRequest): Promise<RollbackOutcome> {
-    return this.serial(() => this.doRollback(opts));
+    if (opts.auto) return this.serial(() => this.doRollback(opts));
+    return this.exclusive(`a rollback to ${opts.to === undefined ? 'the last known-good version' : `version ${opts.to}`} by ${opts.author}`, () => this.doRollback(opts));
+  }
+
+  /**
+   * Runs a change a person asked for, unless another is in progress: concurrent apply and
+   * rollback do not queue behind each other (the second would be judged against a version its
+   * author never saw); the second is refused (409) with what is running.
+   */
+  private exclusive<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.inProgress) return Promise.reject(new VersionStateError(`${this.inProgress} is in progress; nothing changed, try again when it is done`));
+    this.inProgress = what;
+    return this.serial(fn).finally(() => (this.inProgress = undefined));
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -356,6 +374,9 @@ export class ChangeManager {
 
   private async doRollback(opts: RollbackRequest): Promise<RollbackOutcome> {
     const c = this.running;
+    if (c && !opts.auto && opts.to !== undefined && opts.to !== this.live.version.id) {
+      throw new VersionStateError(`version ${c.version.id} is in canary; nothing changed. Abort it first with \`evenkeel rollback\` (no --to), then roll back to version ${opts.to}`);
+    }
     if (c) {
       // A rollback during a canary aborts it: the candidate never served everyone.
       const event = await this.doAbort(c.version.id, { by: opts.author, summary: `aborted by ${opts.author}: ${opts.reason}` });
@@ -371,21 +392,49 @@ export class ChangeManager {
     const target = opts.to !== undefined ? await this.store.get(opts.to) : await this.store.lastKnownGood();
     if (!target) throw new VersionStateError(opts.to !== undefined ? `version ${opts.to} does not exist` : 'no version is marked known good yet; name one with --to');
     if (target.id === from.id) throw new VersionStateError(`version ${target.id} is already the active version${opts.to === undefined ? ' and the last known good one; name an older version with --to' : ''}`);
-    const report = validateText(target.text, this.file);
-    if (!report.config || !report.model) throw new VersionStateError(`version ${target.id} no longer loads (${report.findings.find((f) => f.severity === 'error')?.message ?? 'unknown error'})`);
+    if (opts.force && !opts.reason.trim()) throw new VersionStateError('--force needs a reason: say why this version must be served again despite its past or its findings');
+    // Through the gate, like an apply: judged against the live version and the live sample.
+    const report = validateText(target.text, this.file, { previous: this.live.analysed, sampleRequests: await this.liveSample() });
+    if (!report.config || !report.model) throw new VersionStateError(`version ${target.id} no longer loads (${report.findings.find((f) => f.severity === 'error')?.message ?? 'unknown error'}); nothing changed`);
+    // The change rules (EK4xx) judge the size of a move; going back to a version that served is
+    // the move a rollback exists for, so they are journalled but do not stop it.
+    const errors = report.findings.filter((f) => f.severity === 'error' && !f.code.startsWith('EK4'));
+    const past = opts.auto ? [] : await this.pastOf(target.id);
+    // The last known-good version (plain `rollback`) is the emergency exit: judged and journalled, never blocked.
+    if (opts.to !== undefined && !opts.auto && (past.length || errors.length) && !opts.force) {
+      const found = errors.length ? `${errors.length} error finding${errors.length === 1 ? '' : 's'} against the live version (${errors.map((f) => `${f.code} ${f.message}`).join('; ')})` : '';
+      throw new VersionStateError(`version ${target.id} ${[...past, found].filter(Boolean).join('; it has ')}; nothing changed. Serving it again needs --force --reason TEXT`);
+    }
+    const forward = target.id > from.id;
     const alerts = webhooksChange(this.live.analysed.config, report.config);
+    const judged = { findings: recordFindings(report.findings), forced: opts.force === true && (past.length > 0 || errors.length > 0), ...(past.length ? { past } : {}), ...(forward ? { direction: 'forward' } : {}) };
     const { version, event } = await this.store.activate(target.id, {
-      previousStatus: 'rolled-back',
+      // Going forward to a newer version is not rolling the active one back: it is superseded.
+      previousStatus: forward ? 'superseded' : 'rolled-back',
       event: opts.auto
         ? { type: 'rollback.auto', data: { from: from.id, to: target.id, monitor: opts.auto.monitor, alert: opts.auto.alert, reason: opts.reason, by: opts.author, ...alerts, ...this.context() } }
-        : { type: 'rollback.manual', data: { from: from.id, to: target.id, by: opts.author, author: opts.author, reason: opts.reason, ...alerts, ...this.context() } },
+        : { type: 'rollback.manual', data: { from: from.id, to: target.id, by: opts.author, author: opts.author, reason: opts.reason, ...judged, ...alerts, ...this.context() } },
     });
     await this.serve(report.config, version);
     // A manual rollback is a change like any other and starts a bake window; an automatic one
     // does not (the monitors would otherwise bounce between two versions).
     this.lastChange = opts.auto ? undefined : { version: version.id, previous: from.id, appliedAt: this.now(), touched: touchedPools(this.live.analysed.config, report.config), kind: 'rollback' };
     this.live = { version, analysed: analysed(report) };
-    return { from: from.id, to: version.id, event, ...alerts };
+    return { from: from.id, to: version.id, event, ...alerts, ...(forward ? { forward } : {}) };
+  }
+
+  /** What went wrong with a version before, in words: refused, aborted as a canary, rolled back. */
+  private async pastOf(id: number): Promise<string[]> {
+    const events = await this.store.events({ type: ['config.refused', 'canary.aborted', 'rollback.auto', 'rollback.manual'] });
+    const out: string[] = [];
+    for (const e of events) {
+      if (e.type === 'config.refused' && e.version === id) {
+        const n = Array.isArray(e.data.findings) ? (e.data.findings as { severity?: string }[]).filter((f) => f.severity === 'error').length : 0;
+        out.push(`was refused (${n} error finding${n === 1 ? '' : 's'})`);
+      } else if (e.type === 'canary.aborted' && e.version === id) out.push(`was aborted as a canary (${String(e.data.summary ?? 'no summary')})`);
+      else if (e.type.startsWith('rollback.') && e.data.from === id && !(e.data.direction === 'forward')) out.push(`was rolled back ${e.type === 'rollback.auto' ? `automatically (${String(e.data.monitor ?? 'a monitor')} fired)` : `by ${String(e.data.by ?? 'someone')} (${String(e.data.reason ?? '')})`}`);
+    }
+    return out;
   }
 
   private async wasForced(id: number): Promise<boolean> {

@@ -72,7 +72,7 @@ async function api(path, { method = 'GET', body } = {}) {
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
   const data = await res.json().catch(() => null);
   if (res.status === 401) showLogin('Your session has ended: enter the admin token again.');
-  if (!res.ok) throw new Error(data?.error ?? `${method} ${path}: HTTP ${res.status}`);
+  if (!res.ok) throw Object.assign(new Error(data?.error ?? `${method} ${path}: HTTP ${res.status}`), { status: res.status });
   return data;
 }
 
@@ -433,7 +433,15 @@ async function loadVersions() {
   }
 }
 
-const ROLLBACK_OK = new Set(['superseded', 'rolled-back']);
+// A version that served and was merely replaced may be served again at once; one that was
+// refused, aborted or rolled back only as a secondary action, through the server's gate.
+const ROLLBACK_OK = new Set(['superseded']);
+const ROLLBACK_OVERRIDE = new Set(['rolled-back', 'aborted', 'refused']);
+
+/** "Roll back to vN" for an older version; going forward to a newer one is not a rollback. */
+function serveLabel(id, active) {
+  return id < active ? `Roll back to v${id}` : `Serve v${id} again`;
+}
 
 function renderVersions() {
   const active = state.status?.active?.id ?? state.versions.find((v) => v.status === 'active')?.id;
@@ -442,7 +450,8 @@ function renderVersions() {
     if (v.knownGood) tags.push(el('span', { class: 'tag good', text: 'known good' }));
     const diffButton = el('button', { type: 'button', class: 'quiet', 'aria-expanded': state.open.has(v.id), onclick: () => toggleDiff(v.id) }, state.open.has(v.id) ? 'Hide diff' : 'Diff');
     const buttons = [diffButton];
-    if (v.id !== active && ROLLBACK_OK.has(v.status)) buttons.push(rollbackButton(v.id, `Roll back to v${v.id}`));
+    if (v.id !== active && ROLLBACK_OK.has(v.status)) buttons.push(rollbackButton(v.id, serveLabel(v.id, active)));
+    else if (v.id !== active && ROLLBACK_OVERRIDE.has(v.status)) buttons.push(rollbackButton(v.id, `${serveLabel(v.id, active)} anyway\u2026`, 'quiet override'));
     const li = el('li', { 'data-version': v.id },
       el('div', { class: 'vhead' }, el('span', { class: 'id', text: `v${v.id}` }), tags,
         el('span', { class: 'who', text: `${v.author} \u00b7 ${ago(v.createdAt)} \u00b7 ${v.reason || 'no reason given'}` }),
@@ -482,16 +491,32 @@ function renderDiff(id) {
   );
 }
 
+/**
+ * Serves version `to` again through the server's gate. A version with a bad past or error
+ * findings is refused (409) unless forced: the dashboard then shows what the server said about
+ * it and asks for the reason the override is recorded with.
+ */
 async function rollback(to, button) {
   const active = state.status?.active?.id ?? state.status?.version;
-  if (!confirm(`Roll back to version ${to}?\n\nevenkeel will serve version ${to} instead of version ${active} at once, and the journal will record that it was done from the dashboard.`)) return;
+  const forward = to > active;
+  const what = forward ? `Serve version ${to} again (a newer version; version ${active} becomes superseded)` : `Roll back to version ${to}`;
+  if (!confirm(`${what}?\n\nevenkeel judges version ${to} against the live version first; if it passes, it serves it instead of version ${active} at once, and the journal records that it was done from the dashboard.`)) return;
   if (button) button.disabled = true;
+  const body = { to, reason: `${forward ? 'served again' : 'rolled back'} from the dashboard (v${active} \u2192 v${to})`, author: 'dashboard' };
   try {
-    const r = await api('/api/v1/rollback', { method: 'POST', body: { to, reason: `rolled back from the dashboard (v${active} \u2192 v${to})`, author: 'dashboard' } });
-    toast(`Rolled back: now serving version ${r.to} (was ${r.from}).`);
+    let r;
+    try {
+      r = await api('/api/v1/rollback', { method: 'POST', body });
+    } catch (err) {
+      if (err.status !== 409 || !/needs --force --reason/.test(err.message)) throw err;
+      const reason = prompt(`Version ${to} is not known good:\n\n${err.message.replace(/; nothing changed\. Serving it again needs --force --reason TEXT$/, '.')}\n\nServing it again is an override, recorded with your reason. Why must it be served?`);
+      if (!reason || !reason.trim()) return void toast(`Nothing changed: still serving version ${active}.`);
+      r = await api('/api/v1/rollback', { method: 'POST', body: { ...body, reason: reason.trim(), force: true } });
+    }
+    toast(r.forward ? `Now serving version ${r.to} again (version ${r.from} is superseded).` : `Rolled back: now serving version ${r.to} (was ${r.from}).`);
     loadVersions();
   } catch (err) {
-    toast(`Rollback failed: ${err.message}`, true);
+    toast(`${forward ? 'Serving it again' : 'Rollback'} failed: ${err.message}`, true);
   } finally {
     if (button) button.disabled = false;
   }
