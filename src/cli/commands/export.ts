@@ -1,9 +1,10 @@
-/** `evenkeel export prometheus-rules [-c FILE] [-o FILE]`: the monitors as Prometheus alerting rules. */
+/** `evenkeel export prometheus-rules [-c FILE] [-o FILE] [--scrape-interval D]`: the monitors as Prometheus alerting rules. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/index.js';
 import { prometheusRules } from '../../control/alerts/index.js';
 import { FileReadError } from '../../errors.js';
+import { durationFlag } from '../flags.js';
 import { displayPath, formatFinding } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { DEFAULT_CONFIG } from './validate.js';
@@ -16,7 +17,9 @@ export function registerExport(program: Command, result: CommandResult): void {
     .description("write the monitors (overload, concentration, skew, error-rate, latency) as Prometheus alerting rules with the config's thresholds")
     .option('-c, --config <file>', 'config file to read the thresholds from', DEFAULT_CONFIG)
     .option('-o, --output <file>', 'write to this file instead of stdout')
-    .action((flags: { config: string; output?: string }) => {
+    .option('--scrape-interval <duration>', "Prometheus's scrape interval for evenkeel: each rule counts over the monitor window, but at least 4 scrapes", '15s')
+    .action((flags: { config: string; output?: string; scrapeInterval: string }) => {
+      const scrapeIntervalMs = durationFlag('--scrape-interval', flags.scrapeInterval);
       const load = loadConfigFile(flags.config);
       if (!load.config) {
         // Thresholds need a config that at least has its shape; rule findings (capacity and
@@ -26,7 +29,7 @@ export function registerExport(program: Command, result: CommandResult): void {
         result.exitCode = 1;
         return;
       }
-      const yaml = prometheusRules(load.config);
+      const yaml = prometheusRules(load.config, { scrapeIntervalMs });
       if (!flags.output) {
         process.stdout.write(yaml);
         return;
