@@ -84,6 +84,8 @@ export class Instance {
   private config: Config;
   private readonly plane: Plane;
   private readonly checker: ActiveHealthChecker;
+  /** The active checker's latest verdict per address (why a backend is down, for the journal). */
+  private readonly activeVerdicts = new Map<string, boolean>();
   private readonly stopLogging: () => void;
 
   private constructor(private readonly options: InstanceOptions) {
@@ -91,7 +93,10 @@ export class Instance {
     const w = options.workers ?? (options.config.workers === 'auto' ? availableParallelism() : options.config.workers);
     this.workers = w;
     this.plane = w > 1 ? new ClusterPlane(w) : new LocalPlane();
-    this.checker = new ActiveHealthChecker((key, up) => this.plane.setHealth(key, up));
+    this.checker = new ActiveHealthChecker((key, up) => {
+      this.activeVerdicts.set(key, up);
+      this.plane.setHealth(key, up);
+    });
     this.stopLogging = options.log === false ? () => undefined : startLogging();
   }
 
@@ -115,6 +120,7 @@ export class Instance {
         cluster: inst.plane instanceof ClusterPlane,
         instance: options.config.admin.address,
         log: (m) => process.stderr.write(`evenkeel: ${m}\n`),
+        activeHealth: (address) => inst.activeVerdicts.get(address),
       });
       await inst.serveVersion(report.config as Config, boot.version);
       const rollout: Rollout = {

@@ -18,7 +18,9 @@
  * The clock is injected (tests), and a tick never overlaps the one before it.
  */
 import type { Config } from '../config/schema.js';
-import { judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type MonitorThresholds } from '../telemetry/monitors/index.js';
+import { addressKey } from '../core/address.js';
+import type { BackendSnapshot } from '../telemetry/index.js';
+import { healthConditions, judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type HealthBackend, type MonitorThresholds } from '../telemetry/monitors/index.js';
 import { noticeFrom, WebhookNotifier } from './alerts/index.js';
 import type { ChangeManager } from './changes.js';
 import { TrafficFeed } from './feed.js';
@@ -42,6 +44,8 @@ export interface WatchDeps {
   /** Evaluation period [250 ms]: an alert, and the rollback it may start, come at most this late. */
   readonly intervalMs?: number;
   readonly log?: (message: string) => void;
+  /** The active health checker's verdict for an address (undefined: not checked), to say why a backend is down. */
+  readonly activeHealth?: (address: string) => boolean | undefined;
 }
 
 /** One firing alert as status shows it. */
@@ -78,6 +82,10 @@ export class AlertWatch {
   private readonly retired = new Set<WebhookNotifier>();
   private hooks: string;
   private readonly feed: TrafficFeed;
+  /** Each backend's last seen usability and since when (pool NUL backend), for backend.down / backend.up. */
+  private readonly seen = new Map<string, { up: boolean; since: number }>();
+  /** Health alerts firing now, by condition key. */
+  private readonly healthFiring = new Map<string, AlertTransition>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -109,7 +117,7 @@ export class AlertWatch {
 
   /** The alerts firing now. */
   firing(): FiringAlert[] {
-    return this.monitors.firing().map((a) => ({ id: a.id, monitor: a.monitor, pool: a.pool, backend: a.backend, since: new Date(a.firedAt).toISOString(), value: a.value, threshold: a.threshold, summary: a.summary }));
+    return this.allFiring().map((a) => ({ id: a.id, monitor: a.monitor, pool: a.pool, backend: a.backend, since: new Date(a.firedAt).toISOString(), value: a.value, threshold: a.threshold, summary: a.summary }));
   }
 
   /** Cumulative traffic counters (also journalled on change events). */
@@ -120,13 +128,17 @@ export class AlertWatch {
   /** `evenkeel_alerts_firing{monitor,pool}` in Prometheus text format. */
   metricsText(): string {
     const n = new Map<string, number>();
-    for (const a of this.monitors.firing()) {
+    for (const a of this.allFiring()) {
       const k = `monitor="${esc(a.monitor)}",pool="${esc(a.pool)}"`;
       n.set(k, (n.get(k) ?? 0) + 1);
     }
     let out = '# HELP evenkeel_alerts_firing Alerts firing now, by monitor and pool\n# TYPE evenkeel_alerts_firing gauge\n';
     for (const [k, v] of n) out += `evenkeel_alerts_firing{${k}} ${v}\n`;
     return out;
+  }
+
+  private allFiring(): AlertTransition[] {
+    return [...this.monitors.firing(), ...this.healthFiring.values()];
   }
 
   /** Stops the timer and the feed, and waits for a tick in progress. */
@@ -143,9 +155,57 @@ export class AlertWatch {
     await this.feed.poll();
     const config = this.deps.config();
     for (const t of this.sync(config)) await this.handle(t, config);
-    this.monitors.setTargets(this.deps.plane.backends());
+    const backends = this.deps.plane.backends();
+    this.monitors.setTargets(backends);
     for (const t of this.monitors.evaluate(this.now())) await this.handle(t, config);
+    await this.watchHealth(config, backends);
     await this.judgeCanary();
+  }
+
+  /**
+   * Health is part of the story: each backend going down or up is journalled once
+   * (`backend.down` / `backend.up`: pool, backend, address, reason), and a pool left with half
+   * its capacity or less, or a split target with nothing usable, alerts like a monitor.
+   */
+  private async watchHealth(config: Config, backends: readonly BackendSnapshot[]): Promise<void> {
+    const now = this.now();
+    const version = this.deps.changes().active.id;
+    const present = new Set<string>();
+    for (const b of backends) {
+      const key = `${b.pool}\u0000${b.backend}`;
+      present.add(key);
+      const was = this.seen.get(key);
+      if (was?.up === b.up) continue;
+      this.seen.set(key, { up: b.up, since: now });
+      if (!was && b.up) continue;
+      const pool = config.pools[b.pool];
+      const address = pool?.backends.find((x) => (x.name ?? x.address) === b.backend)?.address;
+      const active = address ? this.deps.activeHealth?.(addressKey(address)) : undefined;
+      const reason = b.up ? 'usable again' : active === false ? `active health check failing (GET ${pool?.healthCheck?.path ?? '/'})` : 'ejected by passive outlier detection (consecutive failures)';
+      await this.deps.store.appendEvent({ type: b.up ? 'backend.up' : 'backend.down', version, time: now, data: { pool: b.pool, backend: b.backend, address: address ?? null, reason, ...(b.up && was ? { downForMs: now - was.since } : {}) } });
+      this.deps.log?.(`backend ${b.backend} of pool ${b.pool} ${b.up ? 'up again' : `down: ${reason}`}`);
+    }
+    for (const key of this.seen.keys()) if (!present.has(key)) this.seen.delete(key);
+
+    const up = new Map(backends.map((b) => [`${b.pool}\u0000${b.backend}`, b.up]));
+    const pools = new Map<string, HealthBackend[]>();
+    for (const [name, p] of Object.entries(config.pools)) {
+      pools.set(name, p.backends.map((b) => ({ name: b.name ?? b.address, weight: b.weight, backup: b.backup, capacity: b.capacity ?? p.capacity, up: up.get(`${name}\u0000${b.name ?? b.address}`) ?? true })));
+    }
+    const splits = config.listeners.flatMap((l) => (l.routes ?? []).filter((r) => r.split).map((r) => ({ listener: l.name, route: r.name, targets: r.split! })));
+    const holding = new Set<string>();
+    for (const c of healthConditions(pools, splits)) {
+      holding.add(c.key);
+      if (this.healthFiring.has(c.key)) continue;
+      const t: AlertTransition = { kind: 'fire', id: `health:${c.key}:${now}`, monitor: 'health', pool: c.pool, backend: null, time: now, firedAt: now, value: c.value, threshold: c.threshold, figures: c.figures, shares: {}, summary: c.summary };
+      this.healthFiring.set(c.key, t);
+      await this.handle(t, config);
+    }
+    for (const [key, t] of this.healthFiring) {
+      if (holding.has(key)) continue;
+      this.healthFiring.delete(key);
+      await this.handle({ ...t, kind: 'resolve', time: now, summary: `resolved: ${t.summary.replace(/: its requests get 503$|: those requests get 503$/, '')} no longer holds` }, config);
+    }
   }
 
   /** Judges a running canary's slice against the active one; aborts or promotes it when the verdict is in. */
