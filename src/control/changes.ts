@@ -8,8 +8,11 @@
  *
  * The rollout (DESIGN.md, second line of defence): an accepted candidate becomes a `canary`
  * version serving `canaryPercent` of requests beside the active one, with the guardrails of
- * the version serving now (a change cannot switch off its own canary). The watch judges it
- * and calls `promoteCanary` or `abortCanary`; an abort touches nothing else. `--no-canary`
+ * the version serving now (a change cannot switch off its own canary), and what the change
+ * touches (control/touched.ts). The watch judges it and hands each verdict to
+ * `receiveVerdict`; the change manager decides: promote, abort (touching nothing else) or keep
+ * waiting. It also remembers the change that put the active version in (`change`: when, and
+ * which pools it touched), which the watch's blame reads. `--no-canary`
  * (only with force) and a candidate that listens elsewhere apply at once, and the event says so.
  *
  * Known good: the initial version, and a version that served unforced once it is replaced by
@@ -85,7 +88,7 @@ export interface RunningCanary {
   readonly applied: Record<string, unknown>;
   /** What the canary judgement needs about the change (telemetry/monitors/canary.ts). */
   readonly judge: CanaryJudgeInput;
-  /** The watch's latest judgement. */
+  /** The monitors' latest judgement (set by `receiveVerdict`). */
   verdict?: CanaryVerdict;
 }
 
@@ -216,14 +219,21 @@ export class ChangeManager {
     return { version: c.version.id, percent: c.percent, startedAt: new Date(c.startedAt).toISOString(), durationMs: c.durationMs, maxDurationMs: c.judge.maxDurationMs, requests: c.verdict?.canaryRequests ?? 0, pools: c.verdict?.pools ?? {}, summary: c.verdict?.summary ?? 'canary starting' };
   }
 
-  /** Makes canary `version` the active version (the watch found nothing wrong). */
-  promoteCanary(version: number, verdict: CanaryVerdict): Promise<ApplyOutcome | undefined> {
-    return this.serial(() => this.doPromote(version, verdict));
-  }
-
-  /** Ends canary `version` with nothing else touched; `by` is evenkeel (a monitor) or a person. */
-  abortCanary(version: number, why: { by: string; summary: string; reasons?: readonly VerdictReason[]; requests?: number }): Promise<StoreEvent | undefined> {
-    return this.serial(() => this.doAbort(version, why));
+  /**
+   * Takes the monitors' latest judgement of canary `version` (the watch judges, the change
+   * manager decides): a promote makes it the active version, an abort ends it with nothing else
+   * touched, a wait keeps it running. `stale` when that canary is no longer running.
+   */
+  async receiveVerdict(version: number, verdict: CanaryVerdict): Promise<'promoted' | 'aborted' | 'waiting' | 'stale'> {
+    const c = this.running;
+    if (!c || c.version.id !== version) return 'stale';
+    c.verdict = verdict;
+    if (verdict.decision === 'promote') return (await this.serial(() => this.doPromote(version, verdict))) ? 'promoted' : 'stale';
+    if (verdict.decision === 'abort') {
+      const why = { by: 'evenkeel', summary: verdict.summary, reasons: verdict.reasons, requests: verdict.canaryRequests };
+      return (await this.serial(() => this.doAbort(version, why))) ? 'aborted' : 'stale';
+    }
+    return 'waiting';
   }
 
   /** Validates `req` against the live version and applies or refuses it. */

@@ -229,13 +229,11 @@ export class AlertWatch {
       canary: this.canary.monitors.snapshot(now), active: this.monitors.snapshot(now), canaryTargets: targets, activeTargets: this.deps.plane.backends(), thresholds: this.thresholds,
       elapsedMs: now - c.startedAt, durationMs: c.durationMs, maxDurationMs: j.maxDurationMs, touched: j.touched, projectedRps: j.projectedRps, activeProjectedRps: j.activeProjectedRps, drainToOne: j.drainToOne, tooFewRequests: j.tooFewRequests,
     });
-    c.verdict = verdict;
-    if (verdict.decision === 'promote') {
-      await changes.promoteCanary(c.version.id, verdict);
+    const outcome = await changes.receiveVerdict(c.version.id, verdict);
+    if (outcome === 'promoted') {
       this.deps.log?.(`canary v${c.version.id} promoted: ${verdict.summary}`);
-    } else if (verdict.decision === 'abort') {
+    } else if (outcome === 'aborted') {
       const active = changes.active;
-      await changes.abortCanary(c.version.id, { by: 'evenkeel', summary: verdict.summary, reasons: verdict.reasons, requests: verdict.canaryRequests });
       const action = `aborted canary v${c.version.id}; still serving v${active.id}`;
       this.deps.log?.(`canary v${c.version.id} aborted: ${verdict.summary}`);
       const previous = await this.deps.store.get(c.previous);
