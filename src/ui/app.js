@@ -578,7 +578,7 @@ function describe(e) {
     case 'alert.fired': return [`${d.monitor} alert fired`, `${d.summary ?? ''}${d.action ? `; ${d.action}` : ''}`];
     case 'alert.resolved': return [`${d.monitor} alert resolved`, d.summary ?? ''];
     case 'rollback.auto': return [`automatic rollback v${d.from ?? '?'} \u2192 v${d.to ?? v}`, d.reason ?? ''];
-    case 'rollback.manual': return [`rollback v${d.from} \u2192 v${d.to}`, `by ${d.by ?? d.author}: ${d.reason ?? ''}`];
+    case 'rollback.manual': return [d.direction === 'forward' ? `v${d.to} served again (forward from v${d.from})` : `rollback v${d.from} \u2192 v${d.to}`, `by ${d.by ?? d.author}${d.forced ? ' (forced)' : ''}: ${d.reason ?? ''}`];
     case 'canary.started': return [`canary v${v} started`, `${d.percent ?? '?'}% of requests, by ${d.author}: ${d.reason || 'no reason given'}`];
     case 'canary.promoted': return [`canary v${v} promoted`, d.summary ?? ''];
     case 'canary.aborted': return [`canary v${v} aborted`, d.summary ?? ''];

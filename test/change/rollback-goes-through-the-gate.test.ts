@@ -68,6 +68,8 @@ describe('rollback through the gate', () => {
     assert.equal(last.data.forced, true);
     assert.equal(last.data.direction, 'forward');
     assert.deepEqual(last.data.past, ['was rolled back by alice (prefer v1)']);
+    const listed = await evenkeel(['events', '-c', s.file]);
+    assert.match(listed.stdout, /rollback\.manual\s+v3 served again, forward from v1 \(superseded, not rolled back\) by \S+ with --force \("v3 was fine after all"\)/);
   });
 
   it('a --to while a canary runs is refused; concurrent apply and rollback: one wins, the other gets 409 with what runs', async () => {

@@ -38,6 +38,7 @@ export function describeEvent(e: StoreEvent, style: 'markdown' | 'text' = 'markd
     case 'rollback.auto':
       return `Automatic rollback to ${v}${d.from ? ` from v${s(d.from)}` : ''}${d.monitor ? ` (${s(d.monitor)} fired inside the bake window)` : ''}.`;
     case 'rollback.manual':
+      if (d.direction === 'forward') return `${v} served again${d.from ? `, forward from v${s(d.from)} (superseded, not rolled back)` : ''}${d.by ? ` by ${s(d.by)}` : ''}${d.forced ? ' with --force' : ''}${reason}.`;
       return `Manual rollback to ${v}${d.from ? ` from v${s(d.from)}` : ''}${d.by ? ` by ${s(d.by)}` : ''}${reason}.`;
     case 'backend.down':
       return `Backend ${s(d.backend)}${d.address ? ` (${s(d.address)})` : ''} of pool ${s(d.pool)} ${strong('down')}: ${s(d.reason)}.`;
