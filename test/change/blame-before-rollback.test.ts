@@ -6,98 +6,22 @@
  * webhook hears the alert fire and, once the backend is back, resolve.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { cleanup, eventually, freePort, onCleanup, startBackend, tempDir } from '../dataplane/helpers/harness.js';
-import { adminGet, evenkeel, serve, site, steadyTraffic, type Site } from './helpers.js';
+import { cleanup, eventually, freePort, startBackend, tempDir } from '../dataplane/helpers/harness.js';
+import { adminGet, evenkeel, journal, restartableBackend, serve, site, steadyTraffic, webhookReceiver, type Site } from './helpers.js';
 
 after(cleanup);
 
-interface Ev {
-  type: string;
-  version: number | null;
-  data: Record<string, unknown>;
-}
-
-const journal = async (s: Site) => (await adminGet<{ events: Ev[] }>(s, '/api/v1/events')).events;
-
-/** A webhook receiver that keeps the JSON bodies posted to it. */
-async function receiver(): Promise<{ url: string; bodies: Record<string, unknown>[] }> {
-  const bodies: Record<string, unknown>[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (d) => (text += d));
-    req.on('end', () => {
-      bodies.push(JSON.parse(text) as Record<string, unknown>);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  onCleanup(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies };
-}
-
-/** A backend that can be stopped and started again on the same port. */
-async function restartable(port: number): Promise<{ start(): Promise<void>; stop(): Promise<void> }> {
-  let server: http.Server | undefined;
-  const api = {
-    async start() {
-      const srv = http.createServer((req, res) => {
-        req.resume();
-        res.end('next');
-      });
-      await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
-      server = srv;
-    },
-    async stop() {
-      const srv = server;
-      server = undefined;
-      if (!srv) return;
-      srv.closeAllConnections();
-      await new Promise<void>((r) => srv.close(() => r()));
-    },
-  };
-  onCleanup(() => api.stop());
-  return api;
-}
-
-/** Requests one after another, alternating between the two pools, until stopped. */
-function bothPools(port: number): { stop(): Promise<void> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-  let running = true;
-  let n = 0;
-  const one = (path: string) => new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-    });
-    req.on('error', () => resolve());
-  });
-  const loop = (async () => {
-    while (running) {
-      await one(n++ % 2 ? '/next/x' : '/');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      agent.destroy();
-    },
-  };
-}
+/** Requests alternating between the two pools, about 150 a second, until stopped. */
+const bothPools = (port: number) => steadyTraffic(port, { rps: 150, paths: ['/', '/next/x'] });
 
 describe('blame before rollback', () => {
   it('a change that only adds a webhook survives an untouched pool\'s failure, and the alert reaches the webhook', async () => {
     const web = [await startBackend(), await startBackend()];
-    const nextPort = await freePort();
-    const next = await restartable(nextPort);
-    await next.start();
-    const hook = await receiver();
+    const next = await restartableBackend();
+    const hook = await webhookReceiver();
     const [port, admin] = [await freePort(), await freePort()];
     const dir = tempDir();
     const text = (alerts: string) => `listeners:
@@ -115,7 +39,7 @@ pools:
   web-next:
     capacity: 50000
     backends:
-      - { name: web-next-1, address: 127.0.0.1:${nextPort} }
+      - { name: web-next-1, address: ${next.address} }
     retries: { attempts: 0 }
 guardrails:
   traffic: { peakRps: 1000 }
@@ -155,7 +79,7 @@ ${alerts}`;
 
   it('a rollback that removes the webhooks says so, and the alert that caused it still resolves at the webhook', async () => {
     const s = await site();
-    const hook = await receiver();
+    const hook = await webhookReceiver();
     const cfg = (w: [number, number], extra = '') => `${s.text(w).replace('capacity: 500', 'capacity: 50000').replace('  traffic: { peakRps: 600 }\n', '  traffic: { peakRps: 1000 }\n  rollback: { window: 4s }\n')}${extra}`;
     s.write(cfg([1, 1]));
     await serve(s);

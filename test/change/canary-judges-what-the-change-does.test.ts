@@ -9,22 +9,12 @@
  * - an intended drain to one backend stays possible when acknowledged, and is journalled.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanup, freePort, startBackend, tempDir, type Backend } from '../dataplane/helpers/harness.js';
-import { adminGet, evenkeel, serve, type Site } from './helpers.js';
-import { writeFileSync } from 'node:fs';
+import { adminGet, evenkeel, journal, serve, steadyTraffic, writerIn, type Site } from './helpers.js';
 
 after(cleanup);
-
-interface Ev {
-  type: string;
-  version: number | null;
-  data: Record<string, unknown>;
-}
-
-const journal = async (s: Site) => (await adminGet<{ events: Ev[] }>(s, '/api/v1/events')).events;
 
 /** Three web servers of capacity 5000 and a declared peak of 6000 req/s: 40% each, one alone would be 120%. */
 async function threeServers(rollout: string): Promise<Site & { three(weights: [number, number, number]): string }> {
@@ -47,49 +37,16 @@ guardrails:
 admin: { address: 127.0.0.1:${admin} }
 store: { path: ${join(dir, 'store')} }
 `;
-  const write = (t: string, name = 'evenkeel.yaml') => {
-    const f = join(dir, name);
-    writeFileSync(f, t);
-    return f;
-  };
+  const write = writerIn(dir);
   const file = write(three([1, 1, 1]));
   return { dir, file, port, admin, backends, text: () => three([1, 1, 1]), write, three };
-}
-
-/** About `rps` requests a second, one at a time on a keep-alive connection: a low, steady load. */
-function pacedTraffic(port: number, rps: number): { stop(): Promise<{ ok: number; failed: number }> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  let running = true;
-  let ok = 0;
-  let failed = 0;
-  const one = () => new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      res.resume();
-      res.on('end', () => ((res.statusCode === 200 ? ok++ : failed++), resolve()));
-    });
-    req.on('error', () => (failed++, resolve()));
-  });
-  const loop = (async () => {
-    while (running) {
-      await one();
-      await new Promise((r) => setTimeout(r, 1000 / rps));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      agent.destroy();
-      return { ok, failed };
-    },
-  };
 }
 
 describe('the canary judges what the change does', () => {
   it('the seed change, forced, with its canary at a low load, is aborted: nothing fails, v1 serves on', async () => {
     const s = await threeServers('{ canaryPercent: 50, canaryDuration: 10s }');
     await serve(s);
-    const load = pacedTraffic(s.port, 40);
+    const load = steadyTraffic(s.port, { rps: 40 });
     let out = '';
     try {
       await new Promise((r) => setTimeout(r, 1000));

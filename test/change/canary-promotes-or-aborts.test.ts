@@ -9,17 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { cleanup, eventually } from '../dataplane/helpers/harness.js';
-import { adminGet, evenkeel, serve, site, steadyTraffic, type Site } from './helpers.js';
+import { adminGet, evenkeel, journal, serve, site, steadyTraffic, type Site } from './helpers.js';
 
 after(cleanup);
-
-interface Ev {
-  type: string;
-  version: number | null;
-  data: Record<string, unknown>;
-}
-
-const journal = async (s: Site) => (await adminGet<{ events: Ev[] }>(s, '/api/v1/events')).events;
 
 /** The site with room to spare (only distribution can be wrong) and a canary of `percent` for `duration`. */
 function config(s: Site, weights: [number, number], rollout: string, extra = ''): string {

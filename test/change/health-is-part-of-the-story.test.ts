@@ -6,50 +6,17 @@
  * `evenkeel events` tell it (the latter without Markdown asterisks).
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cleanup, eventually, freePort, onCleanup, tempDir } from '../dataplane/helpers/harness.js';
-import { adminGet, evenkeel, serve, type Site } from './helpers.js';
+import { cleanup, eventually, freePort, tempDir } from '../dataplane/helpers/harness.js';
+import { adminGet, evenkeel, journal as journalOf, restartableBackend, serve, type Site } from './helpers.js';
 
 after(cleanup);
 
-interface Ev {
-  type: string;
-  data: Record<string, unknown>;
-}
-
-/** A backend that can be stopped and started again on the same port. */
-async function restartable(): Promise<{ address: string; start(): Promise<void>; stop(): Promise<void> }> {
-  const port = await freePort();
-  let server: http.Server | undefined;
-  const api = {
-    address: `127.0.0.1:${port}`,
-    async start() {
-      const srv = http.createServer((req, res) => {
-        req.resume();
-        res.end('ok');
-      });
-      await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
-      server = srv;
-    },
-    async stop() {
-      const srv = server;
-      server = undefined;
-      if (!srv) return;
-      srv.closeAllConnections();
-      await new Promise<void>((r) => srv.close(() => r()));
-    },
-  };
-  await api.start();
-  onCleanup(() => api.stop());
-  return api;
-}
-
 describe('health is part of the story', () => {
   it('down and up are journalled once each; half a pool down, and a split target with nothing usable, alert and resolve', async () => {
-    const [w1, w2, next] = [await restartable(), await restartable(), await restartable()];
+    const [w1, w2, next] = [await restartableBackend(), await restartableBackend(), await restartableBackend()];
     const [port, admin] = [await freePort(), await freePort()];
     const dir = tempDir();
     const hc = '{ path: /healthz, interval: 300ms, timeout: 200ms, healthyThreshold: 1, unhealthyThreshold: 2 }';
@@ -80,7 +47,7 @@ store: { path: ${join(dir, 'store')} }
     const s = { dir, file, port, admin } as Site;
     await serve(s);
     const start = new Date().toISOString();
-    const journal = async () => (await adminGet<{ events: Ev[] }>(s, '/api/v1/events')).events;
+    const journal = () => journalOf(s);
     const alerts = async () => (await adminGet<{ alerts: { monitor: string; pool: string; summary: string }[] }>(s, '/api/v1/status')).alerts;
 
     await w2.stop();

@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { adminToken, evenkeel, type Site } from '../change/helpers.js';
+import { adminToken, evenkeel, steadyTraffic, type Site } from '../change/helpers.js';
 import { cleanup, eventually, freePort, onCleanup, spawnServe, startBackend, tempDir } from '../dataplane/helpers/harness.js';
 
 after(cleanup);
@@ -21,33 +20,6 @@ const PROMETHEUS = spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).
 interface PromAlert {
   labels: Record<string, string>;
   state: 'pending' | 'firing';
-}
-
-/** Requests one after another on keep-alive connections, `path`s in turn, about `rps` a second each. */
-function traffic(port: number, paths: string[], rps: number): { stop(): Promise<void> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: paths.length });
-  let running = true;
-  const one = (path: string) => new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-    });
-    req.on('error', () => resolve());
-  });
-  const loops = paths.map(async (path) => {
-    while (running) {
-      const t = Date.now();
-      await one(path);
-      await new Promise((r) => setTimeout(r, Math.max(0, 1000 / rps - (Date.now() - t))));
-    }
-  });
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
 }
 
 test('a real Prometheus scraping a real serve: the seed change fires overload, the healthy pool nothing', { skip: PROMETHEUS ? false : 'prometheus is not installed (apt-get install prometheus)', timeout: 240_000 }, async () => {
@@ -113,7 +85,7 @@ scrape_configs:
   }, 60_000, `prometheus to scrape evenkeel with the token: ${promLog}`);
 
   // ~45 req/s to web (15 per server, half its capacity), ~20 req/s to app.
-  const load = traffic(port, ['/', '/', '/', '/app/x'], 15);
+  const load = steadyTraffic(port, { rps: 60, paths: ['/', '/', '/', '/app/x'] });
   try {
     // Healthy: several windows of traffic and no alert, pending or firing.
     await new Promise((r) => setTimeout(r, 15_000));
