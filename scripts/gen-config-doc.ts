@@ -56,10 +56,10 @@ const SECTIONS: Record<string, string> = {
   'pools.<name>.retries': 'When a failed request is tried again on another backend. Connect failures are retried for any request without a body; resets and 502/503/504 only for idempotent methods without a body.',
   guardrails: 'What `validate`, `plan` and `test` judge a config against: the traffic model, and the limits a config (or a change) must stay within. See docs/rules.md.',
   'guardrails.traffic': 'The traffic model: how much traffic to expect and how it is spread, for the load and capacity checks (EK2xx).',
-  'guardrails.rollout': 'Coming with `evenkeel apply`: how a change is rolled out as an in-process canary. Accepted and checked today, not used yet.',
-  'guardrails.rollback': 'Monitor thresholds. Today `evenkeel export prometheus-rules` turns them into Prometheus alerting rules; automatic rollback inside the bake window is coming.',
+  'guardrails.rollout': 'How an accepted change is rolled out: first as an in-process canary serving a slice of requests, judged on what it does to each pool it touches (see docs/serve.md), then promoted and watched for `bakeTime`. The settings of the version serving now apply, so a change cannot switch off its own canary.',
+  'guardrails.rollback': 'Monitor thresholds: the running instance alerts on them, rolls a change back automatically when a monitor it can blame on the change fires inside the bake window, and `evenkeel export prometheus-rules` writes the same monitors as Prometheus alerting rules.',
   alerts: 'Where alerts go.',
-  'alerts.webhooks[]': 'Webhook receivers for alerts (coming: the running instance does not send alerts yet).',
+  'alerts.webhooks[]': 'Webhook receivers for alerts: every alert fired and resolved, and every aborted canary, is posted to each (retried with backoff).',
   admin: 'The admin API of `evenkeel serve`: `/metrics`, `/healthz`, `/api/v1/status`, `/api/v1/reload`.',
   store: 'Where evenkeel keeps its state.',
 };
@@ -154,7 +154,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'guardrails.headroom': 'Predicted load must stay at or under (1 − headroom) × capacity (EK202).',
   'guardrails.tolerateFailures': 'Capacity must still hold with this many backends of each pool down (EK204).',
   'guardrails.maxShift': 'One change may move at most this share of all traffic between servers (`plan`, EK4xx).',
-  'guardrails.rollout': 'Canary settings (coming); see [rollout](#guardrailsrollout).',
+  'guardrails.rollout': 'Canary and bake settings; see [rollout](#guardrailsrollout).',
   'guardrails.rollback': 'Monitor thresholds; see [rollback](#guardrailsrollback).',
 
   'guardrails.traffic.peakRps': 'Expected peak requests/s over all listeners. Without it shares are still predicted, but load and capacity are not checked.',
@@ -163,9 +163,11 @@ const DESCRIPTIONS: Record<string, string> = {
 
   'guardrails.rollout.canaryPercent': 'Share of requests (percent) the new version serves during the canary.',
   'guardrails.rollout.canaryDuration': 'How long the canary runs before it is promoted.',
+  'guardrails.rollout.canaryMaxDuration': 'How long the canary may run on while a pool the change touches has too few canary requests to judge (default: 3 × canaryDuration).',
+  'guardrails.rollout.tooFewRequests': 'What happens when a touched pool still has too few canary requests at canaryMaxDuration: `promote` (on its weights and validation alone, said in the verdict and the journal) or `abort`.',
   'guardrails.rollout.bakeTime': 'After promotion, the window in which a firing monitor rolls the change back automatically.',
 
-  'guardrails.rollback.auto': 'Roll back automatically when a monitor fires inside the bake window (coming).',
+  'guardrails.rollback.auto': 'Roll back automatically when a monitor fires inside the bake window on a pool the change touched.',
   'guardrails.rollback.window': 'Sliding window the monitors judge over.',
   'guardrails.rollback.errorRate': 'The error-rate monitor fires when the 5xx ratio over the window is above this.',
   'guardrails.rollback.skew': 'The skew monitor fires when a backend\'s observed share differs from its expected share by more than this.',
@@ -179,7 +181,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'admin.tokenFile': 'File holding the bearer token for the admin API (relative to the config file\'s folder). Absent: one is generated into `<store.path>/admin.token`.',
   'admin.allowedHosts': 'Host names (besides localhost and IP literals) under which the admin API answers; any other `Host` gets 403, which stops DNS-rebinding attacks from a browser.',
 
-  'store.path': 'Folder for evenkeel\'s state (today the generated admin token; the versioned config store is coming), relative to the config file\'s folder.',
+  'store.path': 'Folder for evenkeel\'s state (the versioned config store and events journal in SQLite, the generated admin token), relative to the config file\'s folder.',
 };
 
 const DURATION = DURATION_PATTERN.source;

@@ -10,7 +10,9 @@
  *                                      `...` inside a line matches any text
  *   <!-- output from=serve|backends --> the same, against everything that process printed so far
  *   <!-- file=PATH -->                 the ```yaml block is exactly the file PATH
- *   <!-- serve:run -->                 run line by line (terminal 3); `pkill -HUP ...` signals serve
+ *   <!-- serve:run -->, <!-- serve:run exit=1 -->
+ *                                      run line by line (terminal 3); the last line must exit
+ *                                      with that code, the others 0; `pkill -HUP ...` signals serve
  *   <!-- serve:backends -->            start the backends (terminal 1)
  *   <!-- serve:proxy -->               start evenkeel serve (terminal 2)
  *   <!-- serve:stop -->                Ctrl-C: SIGINT to serve, which must exit 0
@@ -224,7 +226,8 @@ describe('docs/getting-started.md', () => {
         }
       } else if (b.marker === 'serve:run') {
         last = '';
-        for (const line of b.body.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'))) {
+        const lines = b.body.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+        for (const [i, line] of lines.entries()) {
           if (/^\s*p?kill -HUP\b/.test(line)) {
             const serve = procs.serve;
             assert.ok(serve, `${where}: SIGHUP before serve was started`);
@@ -234,7 +237,7 @@ describe('docs/getting-started.md', () => {
             continue;
           }
           const r = spawnSync('bash', ['-c', `{ ${localize(line, subst)}\n} 2>&1`], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-          assert.equal(r.status, 0, `${where}: ${line}\n${r.stdout}`);
+          assert.equal(r.status, i === lines.length - 1 ? Number(b.attrs.exit ?? 0) : 0, `${where}: ${line}\n${r.stdout}`);
           last += r.stdout;
         }
         // The page's config file, once copied, listens on the test's ports.

@@ -36,6 +36,8 @@ const caseSchema = z.strictObject({
     pool: z.string().optional(),
     backend: z.string().optional(),
     backends: z.array(z.string()).min(1).optional(),
+    /** Every request like this one reaches one and the same pool and backend (`pool` and `backends` alone say "may reach"). */
+    always: z.boolean().optional(),
   }),
 });
 
@@ -188,6 +190,11 @@ function runCase(sim: Simulation, c: Suite['cases'][number]): CaseResult {
     const outside = possible.filter((b) => !e.backends!.includes(b));
     if (outside.length) return fail(`it may go to ${outside.join(', ')}, outside the allowed ${e.backends.join(', ')}`);
   }
+  if (e.always) {
+    if (pools.length > 1) return fail(`expected always one pool, but route ${route.name} splits it across ${pools.join(', ')}`);
+    if (possible.length > 1) return fail(`expected always the same backend, but it may go to ${possible.join(', ')} (${sim.config.pools[considered[0]].algorithm}${sim.config.pools[considered[0]].algorithm === 'consistent-hash' ? `: the request carries no ${sim.config.pools[considered[0]].hashOn ?? 'hash key'}` : ''})`);
+    return { name: c.name, ok: true, detail: `route ${route.name} → ${considered[0]} → always ${possible[0]}` };
+  }
   return { name: c.name, ok: true, detail: `route ${route.name} → ${considered.join(', ')} → ${possible.join(', ')}` };
 }
 
@@ -235,7 +242,10 @@ function runDistribution(sim: Simulation, d: Suite['distribution'][number], samp
   }
   if (unusable > 0) return { name, ok: false, detail: `${unusable} of ${over} found no usable backend in pool ${d.pool} (503)` };
   if (d.maxShare !== undefined) {
-    const [top, s] = [...shares].sort((a, b) => b[1] - a[1])[0];
+    // With `backend`, the bound is that backend's share; without, the largest share in the pool.
+    const named = d.backend ? shares.find(([b]) => b === d.backend) : undefined;
+    if (d.backend && !named) return { name, ok: false, detail: `backend ${d.backend} is not in pool ${d.pool}` };
+    const [top, s] = named ?? [...shares].sort((a, b) => b[1] - a[1])[0];
     if (s > d.maxShare) return { name, ok: false, detail: `${top} gets ${pct(s)} of pool ${d.pool} over ${over}, above ${pct(d.maxShare)}` };
     if (!d.share) return { name, ok: true, detail: `largest share ${pct(s)} (${top}) over ${over}` };
   }
@@ -251,6 +261,6 @@ function runDistribution(sim: Simulation, d: Suite['distribution'][number], samp
 
 function describeAssertion(d: Suite['distribution'][number]): string {
   const what = d.backend ? `backend ${d.backend} of pool ${d.pool}` : d.route ? `route ${d.route} → pool ${d.pool}` : `pool ${d.pool}`;
-  const bound = d.share ? `share within ${pct(d.share[0])}–${pct(d.share[1])}` : `no backend above ${pct(d.maxShare ?? 1)}`;
+  const bound = d.share ? `share within ${pct(d.share[0])}–${pct(d.share[1])}` : d.backend ? `at most ${pct(d.maxShare ?? 1)}` : `no backend above ${pct(d.maxShare ?? 1)}`;
   return `${what}: ${bound}`;
 }

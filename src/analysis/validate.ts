@@ -50,11 +50,20 @@ export function validateText(text: string, file = '<input>', options: ValidateOp
 /** Runs the analysis on an already-loaded config. */
 export function analyzeLoaded(load: LoadResult, options: ValidateOptions = {}): ValidationReport {
   const findings = [...load.findings];
-  if (!load.config) return finish(load.file, findings);
+  // A schema error does not hide the rest: the config without the refused keys is judged too,
+  // and its findings reported, but it is no config (never served, no prediction).
+  if (!load.config) return finish(load.file, load.partial ? [...findings, ...judge(load, load.partial, options)] : findings);
   const config = load.config;
+  const model = buildTrafficModel(config, options.sampleRequests ?? resolveSample(config, options)?.requests);
+  findings.push(...judge(load, config, options, model));
+  return { ...finish(load.file, findings), config, model, prediction: toPrediction(model) };
+}
+
+/** The sample's findings and every rule set's, placed at their positions. */
+function judge(load: LoadResult, config: Config, options: ValidateOptions, built?: TrafficModel): Finding[] {
   const sample = resolveSample(config, options);
-  findings.push(...(sample?.findings ?? []));
-  const model = buildTrafficModel(config, options.sampleRequests ?? sample?.requests);
+  const findings: Finding[] = [...(sample?.findings ?? [])];
+  const model = built ?? buildTrafficModel(config, options.sampleRequests ?? sample?.requests);
   const ctx: RuleContext = { config, model, previous: options.previous };
   for (const rules of RULES) {
     for (const f of rules(ctx)) {
@@ -64,7 +73,7 @@ export function analyzeLoaded(load: LoadResult, options: ValidateOptions = {}): 
   }
   // A sample finding points at the sample file when it has a line there, else at the config key.
   for (const f of findings) if (f.code === 'EK119' && f.line === undefined) Object.assign(f, load.locator.locate(f.path));
-  return { ...finish(load.file, findings), config, model, prediction: toPrediction(model) };
+  return findings;
 }
 
 function finish(file: string, findings: Finding[]): ValidationReport {

@@ -12,6 +12,7 @@ import { registerServe } from './commands/serve.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerApply } from './commands/apply.js';
+import { registerReload } from './commands/reload.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerVersions } from './commands/versions.js';
 import { registerEvents } from './commands/events.js';
@@ -43,6 +44,7 @@ export function buildProgram(result: CommandResult): Command {
   registerExport(program, result);
   registerApply(program, result);
   registerRollback(program, result);
+  registerReload(program, result);
   registerVersions(program, result);
   registerEvents(program, result);
   registerStatus(program, result);

@@ -21,6 +21,11 @@ export interface LoadResult {
   file: string;
   text: string;
   config?: Config;
+  /**
+   * When the schema refused some keys: the config without them, if the rest still loads. It is
+   * never served; validate judges it so one bad key does not hide every other finding.
+   */
+  partial?: Config;
   findings: Finding[];
   locator: PathLocator;
 }
@@ -56,13 +61,15 @@ export function parseConfigBuffer(buf: Buffer, file = '<input>'): LoadResult {
 /** Parses config text. Pure: no file system access except resolving relative paths by name. */
 export function parseConfigText(text: string, file = '<input>'): LoadResult {
   const r = parseYamlAgainst(configSchema, text, file, 'a config needs at least `listeners:` and `pools:`; see examples/website.yaml');
-  if (r.value === undefined) return { file, text, findings: r.findings, locator: r.locator };
+  if (r.value === undefined) return { file, text, findings: r.findings, locator: r.locator, ...(r.partial ? { partial: deepFreeze(resolvePaths(r.partial, file)) } : {}) };
   return { file, text, config: deepFreeze(resolvePaths(r.value, file)), findings: r.findings, locator: r.locator };
 }
 
 /** The outcome of parsing a YAML document against any schema (configs, test suites). */
 export interface ParsedYaml<T> {
   value?: T;
+  /** The value without the keys the schema refused, when the rest parses (see LoadResult.partial). */
+  partial?: T;
   findings: Finding[];
   locator: SourceLocator;
 }
@@ -109,9 +116,33 @@ export function parseYamlAgainst<S extends z.ZodType>(schema: S, text: string, f
   if (!parsed.success) {
     for (const issue of parsed.error.issues) findings.push(...issueFindings(schema, issue, raw));
     for (const f of findings) Object.assign(f, locator.locate(f.path));
-    return { findings, locator };
+    const partial = withoutRefusedKeys(raw, parsed.error.issues);
+    const retry = partial === undefined ? undefined : schema.safeParse(partial);
+    return { findings, locator, ...(retry?.success ? { partial: retry.data as z.output<S> } : {}) };
   }
   return { value: parsed.data as z.output<S>, findings, locator };
+}
+
+/**
+ * A copy of `raw` without the mapping keys the schema refused (unknown keys, wrong types and
+ * values), so defaults apply there; undefined when an issue is not about one key of a mapping
+ * (a whole list entry, a missing required key): removing list entries would shift the
+ * positions of the ones after them.
+ */
+function withoutRefusedKeys(raw: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
+  const copy = structuredClone(raw) as Record<string, unknown>;
+  for (const issue of issues) {
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as (string | number)[];
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...path, k]) : [path];
+    for (const at of keys) {
+      const last = at[at.length - 1];
+      if (typeof last !== 'string') return undefined;
+      const parent = valueAt(copy, at.slice(0, -1));
+      if (typeof parent !== 'object' || parent === null || Array.isArray(parent) || !(last in parent)) return undefined;
+      delete (parent as Record<string, unknown>)[last];
+    }
+  }
+  return copy;
 }
 
 function failed(file: string, text: string, f: Finding, pos: { line: number; column: number }, locator?: SourceLocator): LoadResult {

@@ -167,6 +167,10 @@ const guardrails = z.strictObject({
     .strictObject({
       canaryPercent: z.number().min(0).max(100).default(10),
       canaryDuration: duration.prefault('30s'),
+      /** How long a canary may run on while a pool the change touches has too few requests to judge [3 × canaryDuration]. */
+      canaryMaxDuration: duration.optional(),
+      /** Then: promote on the weights and validation alone (said in the verdict), or abort [promote]. */
+      tooFewRequests: z.enum(['promote', 'abort']).default('promote'),
       bakeTime: duration.prefault('5m'),
     })
     .prefault({}),

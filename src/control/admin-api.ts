@@ -13,7 +13,7 @@ export interface ApiHandlers {
   status(): Promise<unknown>;
   reload(): Promise<{ applied: boolean }>;
   apply(req: ApplyRequest): Promise<ApplyOutcome>;
-  rollback(req: { to?: number; reason: string; author: string }): Promise<RollbackOutcome>;
+  rollback(req: { to?: number; reason: string; author: string; force?: boolean }): Promise<RollbackOutcome>;
   store: ConfigStore;
 }
 
@@ -60,14 +60,18 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     const reason = str(b.reason);
     if (b.force === true && !reason.trim()) throw new UsageError('"force" needs a non-empty "reason"');
     if (b.canary !== undefined && typeof b.canary !== 'boolean') throw new UsageError('"canary" must be true or false');
-    const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false });
+    const drainToOne = b.drainToOne === undefined ? undefined : b.drainToOne;
+    if (drainToOne !== undefined && (!Array.isArray(drainToOne) || !drainToOne.every((x) => typeof x === 'string'))) throw new UsageError('"drainToOne" must be a list of pool names');
+    const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false, drainToOne: drainToOne as string[] | undefined });
     return { status: r.applied ? 200 : 409, body: r };
   }
   if (post && path === '/api/v1/rollback') {
     const b = await readJson(req);
     const to = b.to === undefined || b.to === null ? undefined : Number(b.to);
     if (to !== undefined && !Number.isInteger(to)) throw new UsageError('"to" must be a version number');
-    const r = await h.rollback({ to, reason: str(b.reason) || 'manual rollback', author: str(b.author) || 'admin-api' });
+    if (b.force !== undefined && typeof b.force !== 'boolean') throw new UsageError('"force" must be true or false');
+    if (b.force === true && !str(b.reason).trim()) throw new UsageError('"force" needs a non-empty "reason"');
+    const r = await h.rollback({ to, reason: str(b.reason) || 'manual rollback', author: str(b.author) || 'admin-api', force: b.force === true });
     return { status: 200, body: r };
   }
   return undefined;

@@ -86,6 +86,8 @@ export class Instance {
   private config: Config;
   private readonly plane: Plane;
   private readonly checker: ActiveHealthChecker;
+  /** The active checker's latest verdict per address (why a backend is down, for the journal). */
+  private readonly activeVerdicts = new Map<string, boolean>();
   private readonly stopLogging: () => void;
 
   private constructor(private readonly options: InstanceOptions) {
@@ -93,7 +95,10 @@ export class Instance {
     const w = options.workers ?? (options.config.workers === 'auto' ? availableParallelism() : options.config.workers);
     this.workers = w;
     this.plane = options.config.engine.type === 'haproxy' ? this.haproxyPlane() : w > 1 ? new ClusterPlane(w, (e) => this.workerExited(e)) : new LocalPlane();
-    this.checker = new ActiveHealthChecker((key, up) => this.plane.setHealth(key, up));
+    this.checker = new ActiveHealthChecker((key, up) => {
+      this.activeVerdicts.set(key, up);
+      this.plane.setHealth(key, up);
+    });
     this.stopLogging = options.log === false ? () => undefined : startLogging();
   }
 
@@ -140,6 +145,7 @@ export class Instance {
         cluster: !(inst.plane instanceof LocalPlane),
         instance: options.config.admin.address,
         log: (m) => process.stderr.write(`evenkeel: ${m}\n`),
+        activeHealth: (address) => inst.activeVerdicts.get(address),
       });
       await inst.serveVersion(report.config as Config, boot.version);
       const rollout: Rollout = {
@@ -148,6 +154,7 @@ export class Instance {
         sample: () => inst.plane.sample(),
       };
       inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version), () => ({ counters: inst.watch?.counters() }), rollout);
+      await inst.changes.recall();
       inst.admin = await startAdmin(options.config.admin.address, inst.token.token, {
         metrics: async () => `${await inst.plane.metricsText()}${inst.watch?.metricsText() ?? ''}`,
         status: () => inst.status(),

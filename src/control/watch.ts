@@ -18,13 +18,16 @@
  * The clock is injected (tests), and a tick never overlaps the one before it.
  */
 import type { Config } from '../config/schema.js';
-import { judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type MonitorThresholds } from '../telemetry/monitors/index.js';
+import { addressKey } from '../core/address.js';
+import type { BackendSnapshot } from '../telemetry/index.js';
+import { healthConditions, judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type HealthBackend, type MonitorThresholds } from '../telemetry/monitors/index.js';
 import { noticeFrom, WebhookNotifier } from './alerts/index.js';
 import type { ChangeManager } from './changes.js';
 import { TrafficFeed } from './feed.js';
 import type { Plane } from './plane.js';
 import { summarizeDiff } from './report/diff.js';
 import type { ConfigStore, ConfigVersion } from './store/index.js';
+import { touchedWhy } from './touched.js';
 
 /** What the watch needs from the instance. */
 export interface WatchDeps {
@@ -41,6 +44,8 @@ export interface WatchDeps {
   /** Evaluation period [250 ms]: an alert, and the rollback it may start, come at most this late. */
   readonly intervalMs?: number;
   readonly log?: (message: string) => void;
+  /** The active health checker's verdict for an address (undefined: not checked), to say why a backend is down. */
+  readonly activeHealth?: (address: string) => boolean | undefined;
 }
 
 /** One firing alert as status shows it. */
@@ -71,8 +76,16 @@ export class AlertWatch {
   private canary: { version: number; monitors: Monitors } | undefined;
   private thresholds: MonitorThresholds;
   private notifier: WebhookNotifier;
+  /** The notifier each firing alert was announced through: its resolution goes there too. */
+  private readonly announced = new Map<string, WebhookNotifier>();
+  /** Notifiers of earlier webhook configs, kept until their alerts resolve and their queues drain. */
+  private readonly retired = new Set<WebhookNotifier>();
   private hooks: string;
   private readonly feed: TrafficFeed;
+  /** Each backend's last seen usability and since when (pool NUL backend), for backend.down / backend.up. */
+  private readonly seen = new Map<string, { up: boolean; since: number }>();
+  /** Health alerts firing now, by condition key. */
+  private readonly healthFiring = new Map<string, AlertTransition>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -104,7 +117,7 @@ export class AlertWatch {
 
   /** The alerts firing now. */
   firing(): FiringAlert[] {
-    return this.monitors.firing().map((a) => ({ id: a.id, monitor: a.monitor, pool: a.pool, backend: a.backend, since: new Date(a.firedAt).toISOString(), value: a.value, threshold: a.threshold, summary: a.summary }));
+    return this.allFiring().map((a) => ({ id: a.id, monitor: a.monitor, pool: a.pool, backend: a.backend, since: new Date(a.firedAt).toISOString(), value: a.value, threshold: a.threshold, summary: a.summary }));
   }
 
   /** Cumulative traffic counters (also journalled on change events). */
@@ -115,13 +128,17 @@ export class AlertWatch {
   /** `evenkeel_alerts_firing{monitor,pool}` in Prometheus text format. */
   metricsText(): string {
     const n = new Map<string, number>();
-    for (const a of this.monitors.firing()) {
+    for (const a of this.allFiring()) {
       const k = `monitor="${esc(a.monitor)}",pool="${esc(a.pool)}"`;
       n.set(k, (n.get(k) ?? 0) + 1);
     }
     let out = '# HELP evenkeel_alerts_firing Alerts firing now, by monitor and pool\n# TYPE evenkeel_alerts_firing gauge\n';
     for (const [k, v] of n) out += `evenkeel_alerts_firing{${k}} ${v}\n`;
     return out;
+  }
+
+  private allFiring(): AlertTransition[] {
+    return [...this.monitors.firing(), ...this.healthFiring.values()];
   }
 
   /** Stops the timer and the feed, and waits for a tick in progress. */
@@ -131,15 +148,64 @@ export class AlertWatch {
     await this.running;
     this.feed.close();
     this.notifier.close();
+    for (const r of this.retired) r.close();
   }
 
   private async evaluate(): Promise<void> {
     await this.feed.poll();
     const config = this.deps.config();
-    this.sync(config);
-    this.monitors.setTargets(this.deps.plane.backends());
+    for (const t of this.sync(config)) await this.handle(t, config);
+    const backends = this.deps.plane.backends();
+    this.monitors.setTargets(backends);
     for (const t of this.monitors.evaluate(this.now())) await this.handle(t, config);
+    await this.watchHealth(config, backends);
     await this.judgeCanary();
+  }
+
+  /**
+   * Health is part of the story: each backend going down or up is journalled once
+   * (`backend.down` / `backend.up`: pool, backend, address, reason), and a pool left with half
+   * its capacity or less, or a split target with nothing usable, alerts like a monitor.
+   */
+  private async watchHealth(config: Config, backends: readonly BackendSnapshot[]): Promise<void> {
+    const now = this.now();
+    const version = this.deps.changes().active.id;
+    const present = new Set<string>();
+    for (const b of backends) {
+      const key = `${b.pool}\u0000${b.backend}`;
+      present.add(key);
+      const was = this.seen.get(key);
+      if (was?.up === b.up) continue;
+      this.seen.set(key, { up: b.up, since: now });
+      if (!was && b.up) continue;
+      const pool = config.pools[b.pool];
+      const address = pool?.backends.find((x) => (x.name ?? x.address) === b.backend)?.address;
+      const active = address ? this.deps.activeHealth?.(addressKey(address)) : undefined;
+      const reason = b.up ? 'usable again' : active === false ? `active health check failing (GET ${pool?.healthCheck?.path ?? '/'})` : 'ejected by passive outlier detection (consecutive failures)';
+      await this.deps.store.appendEvent({ type: b.up ? 'backend.up' : 'backend.down', version, time: now, data: { pool: b.pool, backend: b.backend, address: address ?? null, reason, ...(b.up && was ? { downForMs: now - was.since } : {}) } });
+      this.deps.log?.(`backend ${b.backend} of pool ${b.pool} ${b.up ? 'up again' : `down: ${reason}`}`);
+    }
+    for (const key of this.seen.keys()) if (!present.has(key)) this.seen.delete(key);
+
+    const up = new Map(backends.map((b) => [`${b.pool}\u0000${b.backend}`, b.up]));
+    const pools = new Map<string, HealthBackend[]>();
+    for (const [name, p] of Object.entries(config.pools)) {
+      pools.set(name, p.backends.map((b) => ({ name: b.name ?? b.address, weight: b.weight, backup: b.backup, capacity: b.capacity ?? p.capacity, up: up.get(`${name}\u0000${b.name ?? b.address}`) ?? true })));
+    }
+    const splits = config.listeners.flatMap((l) => (l.routes ?? []).filter((r) => r.split).map((r) => ({ listener: l.name, route: r.name, targets: r.split! })));
+    const holding = new Set<string>();
+    for (const c of healthConditions(pools, splits)) {
+      holding.add(c.key);
+      if (this.healthFiring.has(c.key)) continue;
+      const t: AlertTransition = { kind: 'fire', id: `health:${c.key}:${now}`, monitor: 'health', pool: c.pool, backend: null, time: now, firedAt: now, value: c.value, threshold: c.threshold, figures: c.figures, shares: {}, summary: c.summary };
+      this.healthFiring.set(c.key, t);
+      await this.handle(t, config);
+    }
+    for (const [key, t] of this.healthFiring) {
+      if (holding.has(key)) continue;
+      this.healthFiring.delete(key);
+      await this.handle({ ...t, kind: 'resolve', time: now, summary: `resolved: ${t.summary.replace(/: its requests get 503$|: those requests get 503$/, '')} no longer holds` }, config);
+    }
   }
 
   /** Judges a running canary's slice against the active one; aborts or promotes it when the verdict is in. */
@@ -158,14 +224,16 @@ export class AlertWatch {
     const now = this.now();
     const targets = this.deps.plane.canaryBackends();
     this.canary.monitors.setTargets(targets);
-    const verdict = judgeCanary({ canary: this.canary.monitors.snapshot(now), active: this.monitors.snapshot(now), canaryTargets: targets, thresholds: this.thresholds, elapsedMs: now - c.startedAt, durationMs: c.durationMs });
-    c.verdict = verdict;
-    if (verdict.decision === 'promote') {
-      await changes.promoteCanary(c.version.id, verdict);
+    const j = c.judge;
+    const verdict = judgeCanary({
+      canary: this.canary.monitors.snapshot(now), active: this.monitors.snapshot(now), canaryTargets: targets, activeTargets: this.deps.plane.backends(), thresholds: this.thresholds,
+      elapsedMs: now - c.startedAt, durationMs: c.durationMs, maxDurationMs: j.maxDurationMs, touched: j.touched, projectedRps: j.projectedRps, activeProjectedRps: j.activeProjectedRps, drainToOne: j.drainToOne, tooFewRequests: j.tooFewRequests,
+    });
+    const outcome = await changes.receiveVerdict(c.version.id, verdict);
+    if (outcome === 'promoted') {
       this.deps.log?.(`canary v${c.version.id} promoted: ${verdict.summary}`);
-    } else if (verdict.decision === 'abort') {
+    } else if (outcome === 'aborted') {
       const active = changes.active;
-      await changes.abortCanary(c.version.id, { by: 'evenkeel', summary: verdict.summary, reasons: verdict.reasons, requests: verdict.canaryRequests });
       const action = `aborted canary v${c.version.id}; still serving v${active.id}`;
       this.deps.log?.(`canary v${c.version.id} aborted: ${verdict.summary}`);
       const previous = await this.deps.store.get(c.previous);
@@ -177,18 +245,38 @@ export class AlertWatch {
     }
   }
 
-  /** New thresholds start fresh monitors; new webhooks a new notifier. */
-  private sync(config: Config): void {
+  /**
+   * New thresholds start fresh monitors, and the alerts the old ones had firing are resolved
+   * out loud (returned, to be journalled and sent) rather than forgotten; new webhooks a new
+   * notifier, while the old one stays until the alerts announced through it have resolved.
+   */
+  private sync(config: Config): AlertTransition[] {
+    const out: AlertTransition[] = [];
     const th = thresholdsFromConfig(config);
     if (JSON.stringify(th) !== JSON.stringify(this.thresholds)) {
+      const now = this.now();
+      const version = this.deps.changes().active.id;
+      for (const a of this.monitors.firing()) out.push({ ...a, kind: 'resolve', time: now, summary: `${a.monitor} on pool ${a.pool} no longer judged as before: version ${version} changed the monitor thresholds` });
       this.thresholds = th;
       this.monitors = new Monitors(th);
     }
     const hooks = JSON.stringify(config.alerts.webhooks);
     if (hooks !== this.hooks) {
-      this.notifier.close();
+      this.retired.add(this.notifier);
       this.hooks = hooks;
       this.notifier = this.newNotifier(config);
+      this.releaseRetired();
+    }
+    return out;
+  }
+
+  /** Closes each retired notifier no firing alert still needs, once its queues are empty. */
+  private releaseRetired(): void {
+    const needed = new Set(this.announced.values());
+    for (const r of this.retired) {
+      if (needed.has(r)) continue;
+      this.retired.delete(r);
+      void r.idle().then(() => r.close());
     }
   }
 
@@ -203,37 +291,54 @@ export class AlertWatch {
     const ctx = { version: active.id, hash: active.hash.slice(0, 12), instance: this.deps.instance };
     if (t.kind === 'resolve') {
       await this.deps.store.appendEvent({ type: 'alert.resolved', version: active.id, time: t.time, data });
-      this.notifier.notify(noticeFrom(t, { ...ctx, action: 'resolved' }));
+      const notice = noticeFrom(t, { ...ctx, action: 'resolved' });
+      this.notifier.notify(notice);
+      // The receivers that heard it fire hear it resolve, even if a rollback removed them since.
+      const heard = this.announced.get(t.id);
+      this.announced.delete(t.id);
+      if (heard && heard !== this.notifier) heard.notify(notice, new Set(this.notifier.urls()));
+      this.releaseRetired();
       this.deps.log?.(`alert resolved: ${t.summary}`);
       return;
     }
-    const d = await this.decide(config, active, t.time);
+    const d = await this.decide(config, active, t.pool, t.time);
     await this.deps.store.appendEvent({ type: 'alert.fired', version: active.id, time: t.time, data: { ...data, action: d.action } });
     this.deps.log?.(`alert fired: ${t.summary}; ${d.action}`);
     let action = d.action;
     if (d.rollbackTo) {
       const reason = `${t.monitor} fired on pool ${t.pool} ${formatAge(t.time - (d.appliedAt ?? t.time))} after version ${active.id} was applied (inside the bake window): ${t.summary}`;
       try {
-        await this.deps.changes().rollback({ to: d.rollbackTo.id, reason, author: 'evenkeel', auto: { monitor: t.monitor, alert: t.id, expectFrom: active.id } });
+        const r = await this.deps.changes().rollback({ to: d.rollbackTo.id, reason, author: 'evenkeel', auto: { monitor: t.monitor, alert: t.id, expectFrom: active.id } });
+        if (r.webhooks?.removed.length) action += `; v${r.to} does not send alerts to ${r.webhooks.removed.join(', ')}: this alert still resolves there, later ones will not`;
       } catch (err) {
         action = `automatic rollback to v${d.rollbackTo.id} failed (${(err as Error).message}); alerted only`;
         this.deps.log?.(action);
       }
     }
+    // Announced through the notifier of the config the alert fired under (a rollback may replace it).
+    this.announced.set(t.id, this.notifier);
     this.notifier.notify(noticeFrom(t, { ...ctx, diff: d.diff, action }));
   }
 
-  /** Rolls back inside the bake window of an applied change (auto on, an older known-good version); alerts otherwise. */
-  private async decide(config: Config, active: ConfigVersion, now: number): Promise<Decision> {
-    const applied = (await this.deps.store.events({ type: 'config.applied', version: active.id })).at(-1);
-    const previous = typeof applied?.data.previous === 'number' ? await this.deps.store.get(applied.data.previous) : undefined;
+  /**
+   * Rolls back inside the bake window of the change that put the active version in (auto on,
+   * an older known-good version), and only when the alert can be blamed on that change: its
+   * pool, or a route or split leading there, is touched by the change. Alerts otherwise, and
+   * says why.
+   */
+  private async decide(config: Config, active: ConfigVersion, pool: string, now: number): Promise<Decision> {
+    const change = this.deps.changes().change;
+    const mine = change && change.version === active.id ? change : undefined;
+    const previous = mine ? await this.deps.store.get(mine.previous) : undefined;
     const diff = previous ? summarizeDiff(previous.text, active.text) : undefined;
     const bake = config.guardrails.rollout.bakeTime;
-    if (!applied || applied.data.author === 'initial' || now - applied.time > bake) return { action: `alerted only (outside the ${formatAge(bake)} bake window of version ${active.id})`, diff };
+    if (!mine || now - mine.appliedAt > bake) return { action: `alerted only (outside the ${formatAge(bake)} bake window of version ${active.id})`, diff };
     if (!config.guardrails.rollback.auto) return { action: 'alerted only (guardrails.rollback.auto is off)', diff };
+    const why = touchedWhy(mine.touched, pool);
+    if (why === undefined) return { action: `alerted only (not rolled back: v${active.id} did not touch pool ${pool})`, diff };
     const lkg = await this.deps.store.lastKnownGood();
     if (!lkg || lkg.id === active.id) return { action: 'alerted only (no older known-good version to roll back to)', diff };
-    return { action: `rolled back to v${lkg.id}`, rollbackTo: lkg, diff, appliedAt: applied.time };
+    return { action: `rolled back to v${lkg.id} (v${active.id} changed pool ${pool}: ${why})`, rollbackTo: lkg, diff, appliedAt: mine.appliedAt };
   }
 }
 

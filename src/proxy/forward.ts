@@ -204,8 +204,10 @@ class ProxyExchange extends Exchange {
     if (this.res.destroyed && kind !== 'protocol' && kind !== 'timeout' && kind !== 'reset') kind = 'client';
     if (kind === 'connect' || kind === 'reset' || kind === 'timeout' || kind === 'protocol') recordFailure(ep, pool, this.snapshot.registry);
     const code = (err as { code?: string }).code ?? kind;
+    const failed = this.index;
     if (!this.res.headersSent && !this.res.destroyed && (kind === 'connect' || kind === 'reset') && mayRetry(this, kind) && retry(this)) {
-      publishError(this, err.message, code, 0, true);
+      // Name the backend that failed, not the one the retry went to.
+      publishError(this, err.message, code, 0, true, failed);
       return;
     }
     const status = statusFor(kind);
@@ -261,9 +263,9 @@ function retry(ex: ProxyExchange): boolean {
   return true;
 }
 
-function publishError(ex: Exchange, message: string, code: string, status: number, retried: boolean): void {
+function publishError(ex: Exchange, message: string, code: string, status: number, retried: boolean, index = ex.index): void {
   if (!upstreamErrorChannel.hasSubscribers) return;
-  upstreamErrorChannel.publish({ pool: ex.pool!.name, backend: ex.pool!.names[ex.index], code, message, status, retried });
+  upstreamErrorChannel.publish({ pool: ex.pool!.name, backend: ex.pool!.names[index], code, message, status, retried });
 }
 
 /** Sends our own status (404, 413, 431, 502, 503, 504…) and completes the exchange. */

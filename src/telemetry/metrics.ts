@@ -70,6 +70,8 @@ export class Metrics {
       collect() { this.reset(); for (const b of self.provider()) this.set({ pool: b.pool, backend: b.backend }, b.up ? 1 : 0); } });
     new Gauge({ name: 'evenkeel_backend_expected_share', help: "Share of its pool's requests the weights and health assign to the backend", labelNames: ['pool', 'backend'], registers, aggregator: 'average',
       collect() { this.reset(); for (const b of self.provider()) this.set({ pool: b.pool, backend: b.backend }, b.expectedShare); } });
+    new Gauge({ name: 'evenkeel_backend_capacity', help: 'Declared capacity of the backend in requests/s (absent when none is declared)', labelNames: ['pool', 'backend'], registers, aggregator: 'max',
+      collect() { this.reset(); for (const b of self.provider()) if (b.capacity) this.set({ pool: b.pool, backend: b.backend }, b.capacity); } });
     new Gauge({ name: 'evenkeel_backend_observed_share', help: `Share of its pool's requests the backend received over the last ${SHARE_WINDOW_S}s`, labelNames: ['pool', 'backend'], registers, aggregator: 'average',
       collect() { this.reset(); for (const [k, v] of self.window()) this.set(k, v.share); } });
     new Gauge({ name: 'evenkeel_backend_utilization', help: `Observed requests/s over declared capacity, last ${SHARE_WINDOW_S}s`, labelNames: ['pool', 'backend'], registers, aggregator: 'sum',

@@ -9,7 +9,7 @@ const WINDOW_MS = 5 * 60_000;
 const SKEW = 0.15;
 const NEAR_CAPACITY = 0.8;
 const CSRF = { 'x-evenkeel-csrf': '1' };
-const MONITOR_TITLE = { overload: 'OVERLOAD', concentration: 'CONCENTRATION', skew: 'SKEW', 'error-rate': 'ERROR RATE', latency: 'LATENCY' };
+const MONITOR_TITLE = { overload: 'OVERLOAD', concentration: 'CONCENTRATION', skew: 'SKEW', 'error-rate': 'ERROR RATE', latency: 'LATENCY', health: 'HEALTH' };
 
 const state = { status: null, points: [], events: new Map(), versions: [], lkg: null, open: new Set(), diffs: new Map(), source: null, shownVersion: null, timers: {} };
 
@@ -62,6 +62,17 @@ function ago(t) {
 function when(t) {
   return `${clock(t)} (${ago(t)})`;
 }
+/** "12:03:04 (5 s ago)" that stays true: the ticker rewrites every [data-when] / [data-ago] element. */
+function whenEl(t) {
+  return el('span', { 'data-when': new Date(t).toISOString(), text: when(t) });
+}
+function agoEl(t) {
+  return el('span', { 'data-ago': new Date(t).toISOString(), text: ago(t) });
+}
+function tickTimes() {
+  for (const e of document.querySelectorAll('[data-when]')) e.textContent = when(e.dataset.when);
+  for (const e of document.querySelectorAll('[data-ago]')) e.textContent = ago(e.dataset.ago);
+}
 
 // ---- talking to the admin API ----
 
@@ -72,7 +83,7 @@ async function api(path, { method = 'GET', body } = {}) {
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
   const data = await res.json().catch(() => null);
   if (res.status === 401) showLogin('Your session has ended: enter the admin token again.');
-  if (!res.ok) throw new Error(data?.error ?? `${method} ${path}: HTTP ${res.status}`);
+  if (!res.ok) throw Object.assign(new Error(data?.error ?? `${method} ${path}: HTTP ${res.status}`), { status: res.status });
   return data;
 }
 
@@ -80,7 +91,7 @@ async function boot() {
   $('login-form').addEventListener('submit', login);
   $('logout').addEventListener('click', logout);
   window.addEventListener('resize', () => drawCharts());
-  setInterval(() => state.status && renderStatus(), 15_000); // "x min ago" stays true between changes
+  setInterval(tickTimes, 1000); // "x s ago" stays true between changes
   const s = await fetch('/api/v1/session', { cache: 'no-store', credentials: 'same-origin' }).then((r) => r.json()).catch(() => ({ authenticated: false }));
   if (s.tokenFile) $('token-file').textContent = s.tokenFile;
   if (s.authenticated) start();
@@ -224,15 +235,32 @@ function rollbackButton(to, label, extra = '') {
   return el('button', { type: 'button', class: extra, 'data-rollback-to': to, onclick: (e) => rollback(to, e.currentTarget) }, label);
 }
 
+/**
+ * When the latest change to what serves was evenkeel's own automatic rollback (in the last 30
+ * min), what it did and what is left for a person to do; null otherwise.
+ */
+function autoRollbackNotice() {
+  const changes = [...state.events.values()].filter((e) => /^(config\.applied|rollback\.)/.test(e.type)).sort((a, b) => a.id - b.id);
+  const last = changes.at(-1);
+  if (!last || last.type !== 'rollback.auto' || Date.now() - new Date(last.time).getTime() > 30 * 60_000) return null;
+  const d = last.data ?? {};
+  return el('div', { class: 'rolled-back', role: 'status' },
+    el('strong', { text: `evenkeel already rolled back: v${d.from ?? '?'} \u2192 v${d.to ?? last.version} ` }), whenEl(last.time),
+    el('div', { text: `${d.monitor ? `${d.monitor} fired inside the bake window of v${d.from}` : 'a monitor fired inside the bake window'}; nothing to roll back by hand.` }),
+    el('div', { class: 'muted', text: `Left to do: check that the alert resolves; fix v${d.from} and apply the fix as a new version (serving v${d.from} again is refused without --force); write the postmortem with evenkeel report.` }),
+  );
+}
+
 function renderAlerts(s) {
   const box = $('alerts');
   const alerts = s.alerts ?? [];
-  if (alerts.length === 0) return box.replaceChildren(el('div', { class: 'all-clear', text: 'No alerts firing' }));
+  const notice = autoRollbackNotice();
+  if (alerts.length === 0) return box.replaceChildren(...[notice, el('div', { class: 'all-clear', text: 'No alerts firing' })].filter(Boolean));
   const to = rollbackTarget(s);
-  box.replaceChildren(...alerts.map((a) => el('article', { class: 'alert', 'data-monitor': a.monitor, 'data-pool': a.pool, 'data-backend': a.backend ?? '' },
+  box.replaceChildren(...(notice ? [notice] : []), ...alerts.map((a) => el('article', { class: 'alert', 'data-monitor': a.monitor, 'data-pool': a.pool, 'data-backend': a.backend ?? '' },
     el('div', { class: 'what', text: `${MONITOR_TITLE[a.monitor] ?? a.monitor.toUpperCase()} \u2014 ${a.backend ? `backend ${a.backend}, pool ${a.pool}` : `pool ${a.pool}`}` }),
     el('div', { class: 'summary', text: a.summary }),
-    el('div', { class: 'since', text: `firing since ${when(a.since)} while serving v${s.active?.id ?? s.version}` }),
+    el('div', { class: 'since' }, 'firing since ', whenEl(a.since), ` while serving v${s.active?.id ?? s.version}`),
     el('div', { class: 'act' }, to ? rollbackButton(to, `Roll back to v${to}`, 'danger') : null, to ? el('span', { class: 'muted', text: 'last known good' }) : null),
   )));
 }
@@ -250,7 +278,7 @@ function renderCanary(c) {
   box.replaceChildren(
     el('h2', {}, `Canary: version ${c.version} `, el('span', { class: 'muted', text: `${c.percent}% of requests for ${Math.round(c.durationMs / 1000)} s` })),
     el('div', { text: c.summary }),
-    el('div', { class: 'muted', text: `${num(c.requests)} canary requests \u00b7 started ${when(c.startedAt)}` }),
+    el('div', { class: 'muted' }, `${num(c.requests)} canary requests \u00b7 started `, whenEl(c.startedAt)),
     bar,
   );
 }
@@ -266,7 +294,7 @@ function renderServing(s) {
       row('hash', el('code', { text: (a.hash ?? s.hash ?? '').slice(0, 12) })),
       row('by', a.author ?? '–'),
       row('reason', a.reason || '–'),
-      row('applied', a.createdAt ? when(a.createdAt) : '–'),
+      row('applied', a.createdAt ? whenEl(a.createdAt) : '–'),
       row('known good', s.lastKnownGood ? `v${s.lastKnownGood}` : 'none yet'),
       row('listeners', (s.listeners ?? []).map((l) => `${l.name} :${l.port}`).join(', ') || '–'),
     ),
@@ -433,7 +461,15 @@ async function loadVersions() {
   }
 }
 
-const ROLLBACK_OK = new Set(['superseded', 'rolled-back']);
+// A version that served and was merely replaced may be served again at once; one that was
+// refused, aborted or rolled back only as a secondary action, through the server's gate.
+const ROLLBACK_OK = new Set(['superseded']);
+const ROLLBACK_OVERRIDE = new Set(['rolled-back', 'aborted', 'refused']);
+
+/** "Roll back to vN" for an older version; going forward to a newer one is not a rollback. */
+function serveLabel(id, active) {
+  return id < active ? `Roll back to v${id}` : `Serve v${id} again`;
+}
 
 function renderVersions() {
   const active = state.status?.active?.id ?? state.versions.find((v) => v.status === 'active')?.id;
@@ -442,10 +478,11 @@ function renderVersions() {
     if (v.knownGood) tags.push(el('span', { class: 'tag good', text: 'known good' }));
     const diffButton = el('button', { type: 'button', class: 'quiet', 'aria-expanded': state.open.has(v.id), onclick: () => toggleDiff(v.id) }, state.open.has(v.id) ? 'Hide diff' : 'Diff');
     const buttons = [diffButton];
-    if (v.id !== active && ROLLBACK_OK.has(v.status)) buttons.push(rollbackButton(v.id, `Roll back to v${v.id}`));
+    if (v.id !== active && ROLLBACK_OK.has(v.status)) buttons.push(rollbackButton(v.id, serveLabel(v.id, active)));
+    else if (v.id !== active && ROLLBACK_OVERRIDE.has(v.status)) buttons.push(rollbackButton(v.id, `${serveLabel(v.id, active)} anyway\u2026`, 'quiet override'));
     const li = el('li', { 'data-version': v.id },
       el('div', { class: 'vhead' }, el('span', { class: 'id', text: `v${v.id}` }), tags,
-        el('span', { class: 'who', text: `${v.author} \u00b7 ${ago(v.createdAt)} \u00b7 ${v.reason || 'no reason given'}` }),
+        el('span', { class: 'who' }, `${v.author} \u00b7 `, agoEl(v.createdAt), ` \u00b7 ${v.reason || 'no reason given'}`),
         el('span', { class: 'buttons' }, buttons)),
     );
     if (state.open.has(v.id)) li.append(renderDiff(v.id));
@@ -482,16 +519,32 @@ function renderDiff(id) {
   );
 }
 
+/**
+ * Serves version `to` again through the server's gate. A version with a bad past or error
+ * findings is refused (409) unless forced: the dashboard then shows what the server said about
+ * it and asks for the reason the override is recorded with.
+ */
 async function rollback(to, button) {
   const active = state.status?.active?.id ?? state.status?.version;
-  if (!confirm(`Roll back to version ${to}?\n\nevenkeel will serve version ${to} instead of version ${active} at once, and the journal will record that it was done from the dashboard.`)) return;
+  const forward = to > active;
+  const what = forward ? `Serve version ${to} again (a newer version; version ${active} becomes superseded)` : `Roll back to version ${to}`;
+  if (!confirm(`${what}?\n\nevenkeel judges version ${to} against the live version first; if it passes, it serves it instead of version ${active} at once, and the journal records that it was done from the dashboard.`)) return;
   if (button) button.disabled = true;
+  const body = { to, reason: `${forward ? 'served again' : 'rolled back'} from the dashboard (v${active} \u2192 v${to})`, author: 'dashboard' };
   try {
-    const r = await api('/api/v1/rollback', { method: 'POST', body: { to, reason: `rolled back from the dashboard (v${active} \u2192 v${to})`, author: 'dashboard' } });
-    toast(`Rolled back: now serving version ${r.to} (was ${r.from}).`);
+    let r;
+    try {
+      r = await api('/api/v1/rollback', { method: 'POST', body });
+    } catch (err) {
+      if (err.status !== 409 || !/needs --force --reason/.test(err.message)) throw err;
+      const reason = prompt(`Version ${to} is not known good:\n\n${err.message.replace(/; nothing changed\. Serving it again needs --force --reason TEXT$/, '.')}\n\nServing it again is an override, recorded with your reason. Why must it be served?`);
+      if (!reason || !reason.trim()) return void toast(`Nothing changed: still serving version ${active}.`);
+      r = await api('/api/v1/rollback', { method: 'POST', body: { ...body, reason: reason.trim(), force: true } });
+    }
+    toast(r.forward ? `Now serving version ${r.to} again (version ${r.from} is superseded).` : `Rolled back: now serving version ${r.to} (was ${r.from}).`);
     loadVersions();
   } catch (err) {
-    toast(`Rollback failed: ${err.message}`, true);
+    toast(`${forward ? 'Serving it again' : 'Rollback'} failed: ${err.message}`, true);
   } finally {
     if (button) button.disabled = false;
   }
@@ -513,6 +566,7 @@ function addEvent(e) {
   if (state.events.size > 200) state.events.delete(Math.min(...state.events.keys()));
   later('journal', renderJournal, 100);
   if (/^(config|canary|rollback)\./.test(e.type)) later('versions', loadVersions);
+  if (/^(config\.applied|rollback\.)/.test(e.type)) later('alerts', () => state.status && renderAlerts(state.status), 100);
 }
 
 function describe(e) {
@@ -524,15 +578,17 @@ function describe(e) {
     case 'alert.fired': return [`${d.monitor} alert fired`, `${d.summary ?? ''}${d.action ? `; ${d.action}` : ''}`];
     case 'alert.resolved': return [`${d.monitor} alert resolved`, d.summary ?? ''];
     case 'rollback.auto': return [`automatic rollback v${d.from ?? '?'} \u2192 v${d.to ?? v}`, d.reason ?? ''];
-    case 'rollback.manual': return [`rollback v${d.from} \u2192 v${d.to}`, `by ${d.by ?? d.author}: ${d.reason ?? ''}`];
+    case 'rollback.manual': return [d.direction === 'forward' ? `v${d.to} served again (forward from v${d.from})` : `rollback v${d.from} \u2192 v${d.to}`, `by ${d.by ?? d.author}${d.forced ? ' (forced)' : ''}: ${d.reason ?? ''}`];
     case 'canary.started': return [`canary v${v} started`, `${d.percent ?? '?'}% of requests, by ${d.author}: ${d.reason || 'no reason given'}`];
     case 'canary.promoted': return [`canary v${v} promoted`, d.summary ?? ''];
     case 'canary.aborted': return [`canary v${v} aborted`, d.summary ?? ''];
+    case 'backend.down': return [`backend ${d.backend} of pool ${d.pool} down`, `${d.address ?? ''}: ${d.reason ?? ''}`];
+    case 'backend.up': return [`backend ${d.backend} of pool ${d.pool} up again`, d.address ?? ''];
     default: return [e.type, d.summary ?? d.reason ?? ''];
   }
 }
 
-const BAD_EVENTS = new Set(['alert.fired', 'rollback.auto', 'canary.aborted']);
+const BAD_EVENTS = new Set(['alert.fired', 'rollback.auto', 'canary.aborted', 'backend.down']);
 
 function renderJournal() {
   const list = [...state.events.values()].sort((a, b) => b.id - a.id).slice(0, 40);

@@ -5,25 +5,11 @@
  * why; outside it, it alerts only. `evenkeel report` then writes the postmortem naming the change.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, describe, it } from 'node:test';
-import { cleanup, eventually, onCleanup } from '../dataplane/helpers/harness.js';
-import { adminGet, evenkeel, serve, site, steadyTraffic, type Site } from './helpers.js';
+import { cleanup, eventually } from '../dataplane/helpers/harness.js';
+import { evenkeel, journal, serve, site, steadyTraffic, webhookReceiver, type Site } from './helpers.js';
 
 after(cleanup);
-
-interface Ev {
-  id: number;
-  time: string;
-  type: string;
-  version: number | null;
-  data: Record<string, unknown>;
-}
-
-/** The journal, straight from the admin API (polling through the CLI would cost a process each time). */
-async function journal(s: Site): Promise<Ev[]> {
-  return (await adminGet<{ events: Ev[] }>(s, '/api/v1/events')).events;
-}
 
 /**
  * The site's config with a short monitor window (quick resolution), capacities far above what
@@ -32,22 +18,6 @@ async function journal(s: Site): Promise<Ev[]> {
  */
 function withGuardrails(s: Site, weights: [number, number], extra = ''): string {
   return s.text(weights).replace('capacity: 500', 'capacity: 50000').replace('  traffic: { peakRps: 600 }\n', `  traffic: { peakRps: 1000 }\n  rollback: { window: 5s }\n${extra}`);
-}
-
-/** A webhook receiver that keeps the JSON bodies posted to it. */
-async function receiver(): Promise<{ url: string; bodies: Record<string, unknown>[] }> {
-  const bodies: Record<string, unknown>[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (d) => (text += d));
-    req.on('end', () => {
-      bodies.push(JSON.parse(text) as Record<string, unknown>);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  onCleanup(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, bodies };
 }
 
 describe('monitors on live traffic', () => {
@@ -109,7 +79,7 @@ describe('monitors on live traffic', () => {
 
   it('outside the bake window a firing monitor alerts only, and the webhook hears of it', async () => {
     const s = await site();
-    const hook = await receiver();
+    const hook = await webhookReceiver();
     s.write(withGuardrails(s, [1, 1]));
     await serve(s);
     const load = steadyTraffic(s.port);

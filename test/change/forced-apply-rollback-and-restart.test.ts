@@ -68,7 +68,7 @@ describe('forced apply, rollback, restart', () => {
     sp.child.kill('SIGTERM');
     assert.equal(await sp.exited, 0);
     const again = await serve(s);
-    assert.match(again.stdout, /serving version 1 from the store/);
+    assert.match(again.stdout, /serving version 1 from the config store in \S*store \(hash/);
     assert.match(again.stdout, /evenkeel\.yaml differs from the active version 1; it is NOT served\. Changes go through evenkeel apply/);
     assert.deepEqual(await backendsHit(s.port), new Set([b1, b2]));
 

@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, spawnServe, startBackend, tempDir, type Backend, type ServeProcess } from '../dataplane/helpers/harness.js';
+import type { AddressInfo } from 'node:net';
+import { freePort, onCleanup, spawnServe, startBackend, tempDir, type Backend, type ServeProcess } from '../dataplane/helpers/harness.js';
 
 const cli = fileURLToPath(new URL('../dataplane/helpers/cli.ts', import.meta.url));
 
@@ -67,12 +68,17 @@ guardrails:
 admin: { address: 127.0.0.1:${admin} }
 store: { path: ${join(dir, 'store')} }
 `;
-  const write = (t: string, name = 'evenkeel.yaml') => {
+  const write = writerIn(dir);
+  return { dir, file: write(text([1, 1])), port, admin, backends, text, write };
+}
+
+/** Writes a config text into `dir` (as evenkeel.yaml unless named) and returns its path. */
+export function writerIn(dir: string): (text: string, name?: string) => string {
+  return (t, name = 'evenkeel.yaml') => {
     const f = join(dir, name);
     writeFileSync(f, t);
     return f;
   };
-  return { dir, file: write(text([1, 1])), port, admin, backends, text, write };
 }
 
 /** The admin token serve generated for a site (in its store folder). */
@@ -94,21 +100,29 @@ export function serve(s: Site): Promise<ServeProcess> {
 /**
  * Sends requests one after another on a keep-alive connection until stopped, counting
  * answers that are not 200 and connection errors: the "0 failed requests" of the issue.
+ * `rps` paces it to about that many requests a second (default: as fast as answers come);
+ * `paths` are requested in turn (default `/`).
  */
-export function steadyTraffic(port: number): { stop(): Promise<{ ok: number; failed: number }> } {
+export function steadyTraffic(port: number, opts: { rps?: number; paths?: readonly string[] } = {}): { stop(): Promise<{ ok: number; failed: number }> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  const paths = opts.paths ?? ['/'];
   let running = true;
   let ok = 0;
   let failed = 0;
+  let n = 0;
   const one = () => new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: paths[n++ % paths.length], agent }, (res) => {
       res.resume();
       res.on('end', () => ((res.statusCode === 200 ? ok++ : failed++), resolve()));
     });
     req.on('error', () => (failed++, resolve()));
   });
   const loop = (async () => {
-    while (running) await one();
+    while (running) {
+      const t = Date.now();
+      await one();
+      if (opts.rps) await new Promise((r) => setTimeout(r, Math.max(0, 1000 / opts.rps! - (Date.now() - t))));
+    }
   })();
   return {
     async stop() {
@@ -118,4 +132,61 @@ export function steadyTraffic(port: number): { stop(): Promise<{ ok: number; fai
       return { ok, failed };
     },
   };
+}
+
+/** A journal event as the admin API returns it. */
+export interface JournalEvent {
+  id: number;
+  time: string;
+  type: string;
+  version: number | null;
+  data: Record<string, unknown>;
+}
+
+/** The journal, straight from the admin API (polling through the CLI would cost a process each time). */
+export async function journal(s: Site): Promise<JournalEvent[]> {
+  return (await adminGet<{ events: JournalEvent[] }>(s, '/api/v1/events')).events;
+}
+
+/** A webhook receiver that keeps the JSON bodies posted to it; closed at cleanup. */
+export async function webhookReceiver(): Promise<{ url: string; bodies: Record<string, unknown>[] }> {
+  const bodies: Record<string, unknown>[] = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (d) => (text += d));
+    req.on('end', () => {
+      bodies.push(JSON.parse(text) as Record<string, unknown>);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  onCleanup(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies };
+}
+
+/** A backend (answers 200 `ok`, health checks included) that can be stopped and started again on the same port; running when returned. */
+export async function restartableBackend(): Promise<{ address: string; start(): Promise<void>; stop(): Promise<void> }> {
+  const port = await freePort();
+  let server: http.Server | undefined;
+  const api = {
+    address: `127.0.0.1:${port}`,
+    async start() {
+      const srv = http.createServer((req, res) => {
+        req.resume();
+        res.end('ok');
+      });
+      await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+      server = srv;
+    },
+    async stop() {
+      const srv = server;
+      server = undefined;
+      if (!srv) return;
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    },
+  };
+  await api.start();
+  onCleanup(() => api.stop());
+  return api;
 }

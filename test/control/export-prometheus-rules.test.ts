@@ -21,6 +21,7 @@ function evenkeel(args: string[], cwd: string) {
 interface Rule {
   alert: string;
   expr: string;
+  for: string;
   keep_firing_for: string;
   labels: Record<string, string>;
 }
@@ -36,11 +37,14 @@ test('writes one rule per monitor with the config thresholds; latency only when 
     const rules = (parse(r.stdout) as { groups: { name: string; rules: Rule[] }[] }).groups[0].rules;
     assert.deepEqual(rules.map((x) => x.alert), ['EvenkeelOverload', 'EvenkeelConcentration', 'EvenkeelSkew', 'EvenkeelErrorRate', 'EvenkeelLatency']);
     const expr = Object.fromEntries(rules.map((x) => [x.labels.monitor, x.expr]));
-    assert.equal(expr.overload, 'evenkeel_backend_utilization > 1');
-    assert.match(expr.concentration, /^evenkeel_backend_observed_share > 0\.6 and on \(pool\) \(count by \(pool\) \(evenkeel_backend_up == 1\) >= 2\)$/);
-    assert.match(expr.skew, /abs\(evenkeel_backend_observed_share - evenkeel_backend_expected_share\) > 0\.1$/);
-    assert.match(expr['error-rate'], /evenkeel_requests_total\{code=~"5\.\."\}\[1m\].*> 0\.02$/);
-    assert.match(expr.latency, /histogram_quantile\(0\.99, sum by \(pool, le\) \(rate\(evenkeel_request_duration_seconds_bucket\[1m\]\)\)\) > 1\.5$/);
+    // Counted over the window (at least 1m) from the request counters, with the monitors' sample minimum and tolerance.
+    assert.match(expr.overload, /^\(sum by \(pool, backend\) \(increase\(evenkeel_requests_total\{backend!=""\}\[1m\]\)\) - 4 \* sqrt\(.*\)\) \/ 60 > max by \(pool, backend\) \(evenkeel_backend_capacity\) and .* >= 50$/);
+    assert.match(expr.concentration, /> on \(pool\) group_left \(\) \(0\.61 \+ 1\.959\d* \/ sqrt\(.*>= 50\) and on \(pool\) \(count by \(pool\) \(min by \(pool, backend\) \(evenkeel_backend_up\) == 1 and max by \(pool, backend\) \(evenkeel_backend_expected_share\) > 0\) >= 2\)$/);
+    assert.match(expr.skew, /^abs\(.* - max by \(pool, backend\) \(evenkeel_backend_expected_share\)\) - 4 \* sqrt\(clamp\(.*\) > 0\.1 and on \(pool\) \(.* >= 50\)$/);
+    assert.match(expr['error-rate'], /evenkeel_requests_total\{code=~"5\.\."\}\[1m\].*> \(0\.02 \+ 0\.56\d* \/ sqrt\(.*\)\) and .* >= 50$/);
+    assert.match(expr.latency, /histogram_quantile\(0\.99, sum by \(pool, le\) \(rate\(evenkeel_request_duration_seconds_bucket\[1m\]\)\)\) > 1\.5 and/);
+    assert.ok(rules.every((x) => x.for === '30s'), 'for: the monitor window');
+    assert.deepEqual(Object.fromEntries(rules.map((x) => [x.labels.monitor, x.labels.severity])), { overload: 'critical', concentration: 'warning', skew: 'warning', 'error-rate': 'critical', latency: 'warning' });
     assert.ok(rules.every((x) => x.keep_firing_for === '30s'));
 
     const out = join(dir, 'rules.yaml');

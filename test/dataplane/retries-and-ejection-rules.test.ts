@@ -4,7 +4,8 @@ import { after, describe, it } from 'node:test';
 import { configSchema, type Pool } from '../../src/config/schema.js';
 import { recordFailure } from '../../src/health/index.js';
 import { EndpointRegistry, PoolRuntime } from '../../src/upstream/index.js';
-import { cleanup, request, serveOnePool, startBackend } from './helpers/harness.js';
+import { upstreamErrorChannel, type UpstreamErrorEvent } from '../../src/telemetry/channels.js';
+import { cleanup, freePort, request, serveOnePool, startBackend } from './helpers/harness.js';
 
 after(cleanup);
 
@@ -33,6 +34,26 @@ describe('retries through the proxy', () => {
     for (let i = 0; i < 10; i++) posts.push((await request(port, { method: 'POST', body: 'x' })).status);
     assert.ok(posts.includes(503), 'a POST with a body is never replayed');
     assert.ok(bad.hits >= 10);
+  });
+});
+
+describe('the upstream-error log', () => {
+  it('names the backend that failed, not the one the retry went to', async () => {
+    const good = await startBackend();
+    const { port } = await serveOnePool(`
+    backends: [{ name: dead, address: 127.0.0.1:${await freePort()} }, { name: good, address: ${good.address} }]
+    retries: { attempts: 1, on: [connect-failure] }
+    outlierDetection: { consecutiveFailures: 1000 }`);
+    const seen: UpstreamErrorEvent[] = [];
+    const on = (m: unknown) => void seen.push(m as UpstreamErrorEvent);
+    upstreamErrorChannel.subscribe(on);
+    try {
+      for (let i = 0; i < 6; i++) assert.equal((await request(port)).status, 200);
+    } finally {
+      upstreamErrorChannel.unsubscribe(on);
+    }
+    assert.ok(seen.length >= 2, `connect failures seen: ${seen.length}`);
+    assert.deepEqual([...new Set(seen.map((e) => `${e.backend} retried=${e.retried}`))], ['dead retried=true']);
   });
 });
 

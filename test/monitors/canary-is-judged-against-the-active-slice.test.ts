@@ -66,5 +66,34 @@ test('a canary with too little traffic to judge is promoted at the end, and says
   const verdicts = run({ rps: () => 1 }, ACTIVE, 10);
   const last = verdicts.at(-1)!;
   assert.equal(last.decision, 'promote');
-  assert.match(last.summary, /too few to judge/);
+  assert.deepEqual(last.thin, ['web']);
+  assert.match(last.summary, /NOT JUDGED on traffic: pool web saw \d+ canary requests, fewer than the 50 needed/);
+});
+
+test('the seed change is aborted on its weights at any load, with the drained backends counted', () => {
+  // Two of three backends drained: the candidate's own usable set is one backend, so only
+  // counting the active version's three shows the concentration.
+  const active = balancedTargets('web', 3, 5000);
+  const candidate = active.map((b, i) => ({ ...b, expectedShare: i === 0 ? 1 : 0 }));
+  const empty = new Monitors(T).snapshot(EPOCH);
+  const v = judgeCanary({ canary: empty, active: empty, canaryTargets: candidate, activeTargets: active, touched: new Set(['web']), thresholds: T, elapsedMs: 0, durationMs: 30_000 });
+  assert.equal(v.decision, 'abort');
+  assert.deepEqual(v.reasons.map((r) => [r.monitor, r.backend]), [['concentration', 'web-1']]);
+  assert.deepEqual(v.pools, { web: 0 });
+  // Acknowledged as maintenance, the same drain is not a concentration.
+  const ack = judgeCanary({ canary: empty, active: empty, canaryTargets: candidate, activeTargets: active, touched: new Set(['web']), drainToOne: new Set(['web']), thresholds: T, elapsedMs: 0, durationMs: 30_000 });
+  assert.equal(ack.decision, 'wait');
+});
+
+test('overload is judged at the projected peak of a full rollout, not at today\'s rate', () => {
+  const active = balancedTargets('web', 3, 500);
+  const candidate = active.map((b, i) => ({ ...b, expectedShare: i === 0 ? 1 : 0 }));
+  const empty = new Monitors(T).snapshot(EPOCH);
+  const peaks = new Map([['web', 900]]);
+  const v = judgeCanary({ canary: empty, active: empty, canaryTargets: candidate, activeTargets: active, touched: new Set(['web']), drainToOne: new Set(['web']), projectedRps: peaks, activeProjectedRps: peaks, thresholds: T, elapsedMs: 0, durationMs: 30_000 });
+  assert.equal(v.decision, 'abort');
+  assert.deepEqual(v.reasons.map((r) => [r.monitor, r.backend, r.value]), [['overload', 'web-1', 900]]);
+  // An untouched pool is not blamed for a peak it already had.
+  const untouched = judgeCanary({ canary: empty, active: empty, canaryTargets: candidate, activeTargets: active, touched: new Set(), projectedRps: peaks, thresholds: T, elapsedMs: 0, durationMs: 30_000 });
+  assert.equal(untouched.decision, 'wait');
 });

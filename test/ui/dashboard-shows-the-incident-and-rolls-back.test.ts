@@ -56,8 +56,9 @@ describe('the dashboard in Chromium', () => {
 
   it('asks for the token, refuses a wrong one, and opens with the right one', async () => {
     page = await browser.context.newPage();
-    // The browser logs the refused login's 403 as a failed load: expected; anything else is not.
-    page.on('console', (m) => void (m.type() === 'error' && !/Failed to load resource: .* 403/.test(m.text()) && problems.push(m.text())));
+    // The browser logs the refused login's 403, and the gate's 409 before an override, as failed
+    // loads: expected; anything else is not.
+    page.on('console', (m) => void (m.type() === 'error' && !/Failed to load resource: .* (403|409)/.test(m.text()) && problems.push(m.text())));
     page.on('pageerror', (e) => void problems.push(e.message));
     await page.goto(`${base}/`);
     await page.locator('#login').waitFor({ state: 'visible' });
@@ -144,6 +145,28 @@ describe('the dashboard in Chromium', () => {
     assert.equal(manual?.data.to, 1);
     await page.waitForFunction(() => /v1/.test(document.querySelector('#serving .big')?.textContent ?? ''), undefined, { timeout: 5000 });
     await page.locator('#version-list li[data-version="2"] .tag', { hasText: 'rolled-back' }).waitFor({ timeout: 5000 });
+  });
+
+  it('a rolled-back version is offered only as a secondary action, whose prompt states its past', async () => {
+    const button = page.locator('#version-list li[data-version="2"] button[data-rollback-to="2"]');
+    await button.waitFor({ timeout: 5000 });
+    assert.equal(await button.textContent(), 'Serve v2 again anyway\u2026');
+    assert.match(String(await button.getAttribute('class')), /quiet/);
+    const dialogs: { type: string; message: string }[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push({ type: d.type(), message: d.message() });
+      void (d.type() === 'prompt' ? d.accept('checking the dashboard override') : d.accept());
+    });
+    await button.click();
+    await eventually(async () => (await api<Status>('/api/v1/status')).active.id === 2, 10_000, 'version 2 served again, forced');
+    assert.deepEqual(dialogs.map((d) => d.type), ['confirm', 'prompt']);
+    assert.match(dialogs[0].message, /^Serve version 2 again \(a newer version; version 1 becomes superseded\)\?/);
+    assert.match(dialogs[1].message, /Version 2 is not known good:\n\nversion 2 was rolled back by dashboard/);
+    await page.locator('#toast', { hasText: 'Now serving version 2 again (version 1 is superseded)' }).waitFor();
+    const { events } = await api<{ events: { type: string; data: { forced?: boolean; reason?: string } }[] }>('/api/v1/events');
+    const last = events.filter((e) => e.type === 'rollback.manual').at(-1);
+    assert.equal(last?.data.forced, true);
+    assert.equal(last?.data.reason, 'checking the dashboard override');
   });
 
   it('ran without script errors or CSP violations', () => {

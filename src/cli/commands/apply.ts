@@ -22,7 +22,7 @@ interface ApplyReply {
   active: number;
   findings: Finding[];
   error?: string;
-  canary?: { version: number; percent: number; durationMs: number; until: string };
+  canary?: { version: number; percent: number; durationMs: number; until: string; maxDurationMs?: number; touched?: string[] };
   noCanary?: string;
 }
 
@@ -58,8 +58,9 @@ export function registerApply(program: Command, result: CommandResult): void {
     .option('--force', 'apply despite error findings (recorded as forced; needs --reason)')
     .option('--no-canary', 'skip the canary and serve the change at once (only with --force)')
     .option('--no-wait', 'return as soon as the canary starts instead of waiting for its verdict')
+    .option('--drain-to-one <pool...>', 'acknowledge that the change leaves POOL with one backend on purpose (maintenance): journalled, and the canary does not abort it for concentration')
     .option('--author <name>', 'who is applying (default: your login name)'))
-    .action(async (file: string, flags: AdminFlags & { reason: string; force?: boolean; canary: boolean; wait: boolean; author?: string }) => {
+    .action(async (file: string, flags: AdminFlags & { reason: string; force?: boolean; canary: boolean; wait: boolean; author?: string; drainToOne?: string[] }) => {
       if (flags.force && !flags.reason.trim()) throw new UsageError('--force needs a non-empty --reason');
       if (!flags.canary && !flags.force) throw new UsageError('--no-canary only with --force (and a --reason): skipping the canary is an override and is recorded as one');
       let text: string;
@@ -69,7 +70,7 @@ export function registerApply(program: Command, result: CommandResult): void {
         throw new FileReadError(file, (err as Error).message, { cause: err });
       }
       const client = AdminClient.fromFlags(flags);
-      const reply = await client.call<ApplyReply>('POST', '/api/v1/apply', { text, file: resolve(file), reason: flags.reason, author: author(flags.author), force: flags.force === true, canary: flags.canary });
+      const reply = await client.call<ApplyReply>('POST', '/api/v1/apply', { text, file: resolve(file), reason: flags.reason, author: author(flags.author), force: flags.force === true, canary: flags.canary, drainToOne: flags.drainToOne });
       // 409 is a refusal (findings) or a state conflict such as a canary in progress (error).
       if (reply.status !== 200 && !(reply.status === 409 && Array.isArray((reply.body as Partial<ApplyReply>).findings))) {
         if (reply.status === 409) throw new VersionStateError(`apply refused: ${(reply.body as { error?: string }).error ?? 'conflict'}`);
@@ -88,7 +89,7 @@ export function registerApply(program: Command, result: CommandResult): void {
           result.exitCode = 0;
           return;
         }
-        const verdict = await waitForVerdict(client, c.version, c.durationMs);
+        const verdict = await waitForVerdict(client, c.version, c.maxDurationMs ?? c.durationMs);
         process.stdout.write(verdict.text);
         result.exitCode = verdict.promoted ? 0 : 1;
         return;

@@ -36,7 +36,7 @@ export function registerEvents(program: Command, _result: CommandResult): void {
       const { events } = await client.get<{ events: (Omit<StoreEvent, 'time'> & { time: string })[] }>(`/api/v1/events${q.size ? `?${q}` : ''}`);
       if (flags.json) return void process.stdout.write(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
       let out = '';
-      for (const e of events) out += `${e.time}  ${e.type.padEnd(16)} ${describeEvent({ ...e, time: Date.parse(e.time) })}\n`;
+      for (const e of events) out += `${e.time}  ${e.type.padEnd(16)} ${describeEvent({ ...e, time: Date.parse(e.time) }, 'text')}\n`;
       process.stdout.write(out || 'no events in that range\n');
     });
 }

@@ -1,5 +1,5 @@
 /**
- * `evenkeel export prometheus-rules [-c FILE] [-o FILE]`: the monitors as Prometheus alerting rules.
+ * `evenkeel export prometheus-rules [-c FILE] [-o FILE] [--scrape-interval D]`: the monitors as Prometheus alerting rules.
  * `evenkeel export haproxy [-c FILE] [-o FILE]`: the config as an equivalent haproxy.cfg.
  * `evenkeel export nginx [-c FILE] [-o FILE]`: the config as an equivalent nginx.conf.
  */
@@ -10,6 +10,7 @@ import { prometheusRules } from '../../control/alerts/index.js';
 import { FileReadError } from '../../errors.js';
 import { renderHaproxy } from '../../formats/haproxy/write.js';
 import { renderNginx } from '../../formats/nginx/write.js';
+import { durationFlag } from '../flags.js';
 import { displayPath, formatFinding } from '../format.js';
 import type { CommandResult } from '../main.js';
 import { DEFAULT_CONFIG } from './validate.js';
@@ -19,7 +20,7 @@ interface ExportFlags {
   output?: string;
 }
 
-/** Registers `export prometheus-rules` and `export haproxy`. */
+/** Registers `export prometheus-rules`, `export haproxy` and `export nginx`. */
 export function registerExport(program: Command, result: CommandResult): void {
   const exp = program.command('export').description('export evenkeel settings for other tools');
   exp
@@ -27,9 +28,13 @@ export function registerExport(program: Command, result: CommandResult): void {
     .description("write the monitors (overload, concentration, skew, error-rate, latency) as Prometheus alerting rules with the config's thresholds")
     .option('-c, --config <file>', 'config file to read the thresholds from', DEFAULT_CONFIG)
     .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option('--scrape-interval <duration>', "Prometheus's scrape interval for evenkeel: each rule counts over the monitor window, but at least 4 scrapes", '15s')
     // Thresholds need a config that at least has its shape; rule findings (capacity and
     // the like) do not matter here, so validate is not required to pass.
-    .action((flags: ExportFlags) => exportWith(flags, result, 'read thresholds', (config) => prometheusRules(config)));
+    .action((flags: ExportFlags & { scrapeInterval: string }) => {
+      const scrapeIntervalMs = durationFlag('--scrape-interval', flags.scrapeInterval);
+      exportWith(flags, result, 'read thresholds', (config) => prometheusRules(config, { scrapeIntervalMs }));
+    });
   exp
     .command('haproxy')
     .description('write the config as an equivalent haproxy.cfg (what HAProxy cannot say exactly is commented in the file and warned on stderr)')

@@ -68,7 +68,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   const v = boot.version;
   const from = boot.source === 'file'
     ? `evenkeel serving ${displayPath(file)}: version ${v.id} (file, hash ${inst.info.hash})`
-    : `evenkeel serving version ${v.id} from the store ${displayPath(report.config.store.path)} (hash ${inst.info.hash}, by ${v.author}: ${v.reason})`;
+    : `evenkeel serving version ${v.id} from the config store in ${displayPath(report.config.store.path)} (hash ${inst.info.hash}, by ${v.author}: ${v.reason})`;
   const engine = inst.engine();
   const served = engine.type === 'haproxy' ? `engine haproxy ${String(engine.version)}` : `${inst.workers} worker${inst.workers === 1 ? '' : 's'}`;
   const out: string[] = [`${from}, ${served}`];

@@ -74,10 +74,16 @@ export class WebhookNotifier {
     this.o = { maxQueue: 100, maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 30_000, timeoutMs: 5000, random: Math.random, ...options };
   }
 
-  /** Enqueues `notice` for every webhook and returns at once. */
-  notify(notice: AlertNotice): void {
+  /** The receivers' URLs. */
+  urls(): string[] {
+    return this.lanes.map((l) => l.target.url);
+  }
+
+  /** Enqueues `notice` for every webhook (but those in `skip`) and returns at once. */
+  notify(notice: AlertNotice, skip?: ReadonlySet<string>): void {
     if (this.closed) return;
     for (const lane of this.lanes) {
+      if (skip?.has(lane.target.url)) continue;
       lane.queue.push(notice);
       if (lane.queue.length > this.o.maxQueue) {
         lane.queue.shift();

@@ -175,6 +175,7 @@ function resolution(r: StoreEvent, change: StoreEvent | undefined): string {
   const from = r.data.from ?? change?.version;
   const why = r.data.monitor ? ` (${String(r.data.monitor)} fired${r.type === 'rollback.auto' ? ' inside the bake window' : ''})` : '';
   if (r.type === 'rollback.auto') return `evenkeel rolled back automatically from v${from} to the last known-good v${to} at ${clock(r.time)}${why}.`;
+  if (r.type === 'rollback.manual' && r.data.direction === 'forward') return `${String(r.data.by ?? 'an operator')} served v${to} again, forward from v${from}, at ${clock(r.time)}${r.data.reason ? ` ("${String(r.data.reason)}")` : ''}.`;
   if (r.type === 'rollback.manual') return `${String(r.data.by ?? 'an operator')} rolled back from v${from} to v${to} at ${clock(r.time)}${r.data.reason ? ` ("${String(r.data.reason)}")` : ''}.`;
   return `evenkeel aborted the canary of v${r.version ?? from} at ${clock(r.time)}${why}; the active version kept serving.`;
 }

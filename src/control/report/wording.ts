@@ -13,8 +13,9 @@ function s(v: unknown): string {
   return v === undefined || v === null ? '' : String(v);
 }
 
-/** One timeline line for an event. */
-export function describeEvent(e: StoreEvent): string {
+/** One timeline line for an event: Markdown for the report, plain text for `evenkeel events`. */
+export function describeEvent(e: StoreEvent, style: 'markdown' | 'text' = 'markdown'): string {
+  const strong = (x: string) => (style === 'markdown' ? `**${x}**` : x);
   const d = e.data;
   const v = e.version === null ? '' : `v${e.version}`;
   const by = d.author ? ` by ${s(d.author)}` : '';
@@ -31,17 +32,22 @@ export function describeEvent(e: StoreEvent): string {
     case 'canary.aborted':
       return `Canary ${v} aborted${d.summary ? `: ${s(d.summary)}` : ''}.`;
     case 'alert.fired':
-      return `Alert **${s(d.monitor)}** fired on pool ${s(d.pool)}${d.backend ? ` (${s(d.backend)})` : ''}: ${s(d.summary)}.`;
+      return `Alert ${strong(s(d.monitor))} fired on pool ${s(d.pool)}${d.backend ? ` (${s(d.backend)})` : ''}: ${s(d.summary)}.`;
     case 'alert.resolved':
       return `Alert ${s(d.monitor)} on pool ${s(d.pool)} resolved.`;
     case 'rollback.auto':
       return `Automatic rollback to ${v}${d.from ? ` from v${s(d.from)}` : ''}${d.monitor ? ` (${s(d.monitor)} fired inside the bake window)` : ''}.`;
     case 'rollback.manual':
+      if (d.direction === 'forward') return `${v} served again${d.from ? `, forward from v${s(d.from)} (superseded, not rolled back)` : ''}${d.by ? ` by ${s(d.by)}` : ''}${d.forced ? ' with --force' : ''}${reason}.`;
       return `Manual rollback to ${v}${d.from ? ` from v${s(d.from)}` : ''}${d.by ? ` by ${s(d.by)}` : ''}${reason}.`;
     case 'reload.refused':
       return `Reload (${s(d.author)}) refused: ${s(d.reason)}.`;
     case 'worker.exited':
       return `Data-plane worker ${s(d.pid)} ended (${d.signal ? `signal ${s(d.signal)}` : `exit code ${s(d.code)}`}); another was started.`;
+    case 'backend.down':
+      return `Backend ${s(d.backend)}${d.address ? ` (${s(d.address)})` : ''} of pool ${s(d.pool)} ${strong('down')}: ${s(d.reason)}.`;
+    case 'backend.up':
+      return `Backend ${s(d.backend)}${d.address ? ` (${s(d.address)})` : ''} of pool ${s(d.pool)} up again${d.downForMs !== undefined ? ` after ${Math.round(Number(d.downForMs) / 1000)} s` : ''}.`;
     default:
       return `${e.type}${v ? ` ${v}` : ''}${d.summary ? `: ${s(d.summary)}` : ''}.`;
   }

@@ -33,7 +33,9 @@ export type KnownEventType =
   | 'alert.fired'
   | 'alert.resolved'
   | 'rollback.auto'
-  | 'rollback.manual';
+  | 'rollback.manual'
+  | 'backend.down'
+  | 'backend.up';
 
 /** An event type: a known one, or any other dotted name. */
 export type EventType = KnownEventType | (string & {});

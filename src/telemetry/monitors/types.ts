@@ -1,8 +1,8 @@
 /** The monitors' vocabulary: thresholds, the backends they judge, and the alerts they emit. */
 import type { Config } from '../../config/schema.js';
 
-/** The five monitors of DESIGN.md. */
-export type MonitorName = 'overload' | 'concentration' | 'skew' | 'error-rate' | 'latency';
+/** The five monitors of DESIGN.md, and `health`: a pool that lost half its capacity, or a split target with nothing usable (health.ts). */
+export type MonitorName = 'overload' | 'concentration' | 'skew' | 'error-rate' | 'latency' | 'health';
 
 /** Every monitor, in the order DESIGN.md lists them. */
 export const MONITOR_NAMES: readonly MonitorName[] = ['overload', 'concentration', 'skew', 'error-rate', 'latency'];
