@@ -5,8 +5,7 @@ import { loadConfigFile } from '../../config/index.js';
 import { prometheusRules } from '../../control/alerts/index.js';
 import { FileReadError } from '../../errors.js';
 import { displayPath, formatFinding } from '../format.js';
-import type { CommandResult } from '../main.js';
-import { DEFAULT_CONFIG } from './validate.js';
+import { type CommandResult, DEFAULT_CONFIG } from '../shared.js';
 
 /** Registers `export prometheus-rules`. */
 export function registerExport(program: Command, result: CommandResult): void {

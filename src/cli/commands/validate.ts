@@ -4,10 +4,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { validateFile } from '../../analysis/index.js';
 import { distributionTables, formatFinding, summaryLine } from '../format.js';
-import type { CommandResult } from '../main.js';
-
-/** The config file used when none is given. */
-export const DEFAULT_CONFIG = 'evenkeel.yaml';
+import { DEFAULT_CONFIG, type CommandResult } from '../shared.js';
 
 export function registerValidate(program: Command, result: CommandResult): void {
   program
