@@ -13,7 +13,7 @@ import type { ForwardContext } from './exchange.js';
 import { upgradeRequestHeaders, type RequestHeadInfo } from './headers.js';
 import type { Snapshot } from './snapshot.js';
 import type { SocketSet } from './sockets.js';
-import { rawStatus } from './status.js';
+import { classify, rawStatus, REFUSED, statusFor } from './status.js';
 
 /** The listener side of an upgrade. */
 export interface UpgradeContext extends ForwardContext {
@@ -25,14 +25,14 @@ export function tunnelUpgrade(ctx: UpgradeContext, snap: Snapshot, req: Incoming
   client.on('error', () => client.destroy());
   const info: RequestHeadInfo = { host: '', hostCount: 0, contentLength: undefined, chunked: false };
   const headers = upgradeRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', 'http', info);
-  if (info.hostCount !== 1 || ctx.draining || (req.url ?? '').charCodeAt(0) !== 47) return void client.end(rawStatus(ctx.draining ? 503 : 400));
+  if (info.hostCount !== 1 || ctx.draining || (req.url ?? '').charCodeAt(0) !== 47) return void client.end(rawStatus(ctx.draining ? REFUSED.noBackend : REFUSED.badRequest));
   const request: RequestInfo = { method: req.method ?? 'GET', host: info.host, path: req.url ?? '/', headers: req.headers, clientIp: req.socket.remoteAddress };
   const route = snap.tables.get(ctx.name)?.match(request);
   const rr = route && snap.routes.get(route);
   const t = route ? route.pickTarget() : -1;
   const pool = rr && t >= 0 ? rr.pools[t] : undefined;
   const i = pool ? pool.pick(request) : -1;
-  if (!pool || i < 0) return void client.end(rawStatus(route ? 503 : 400));
+  if (!pool || i < 0) return void client.end(rawStatus(route ? REFUSED.noBackend : REFUSED.noRoute));
   const ep = pool.endpoints[i];
   const upstream = net.connect({ host: ep.host, port: ep.port, noDelay: true });
   upstream.setTimeout(pool.config.timeouts.connect);
@@ -54,7 +54,7 @@ export function tunnelUpgrade(ctx: UpgradeContext, snap: Snapshot, req: Incoming
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (!connected) {
       recordFailure(ep, pool, snap.registry);
-      client.end(rawStatus(err.code === 'ETIMEDOUT' ? 504 : 502));
+      client.end(rawStatus(statusFor(classify(err))));
     } else client.destroy();
   });
   upstream.once('close', (hadError) => {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { cleanup, freePort, onCleanup, portOf, serveInProcess, tempDir, writeConfig } from './helpers/harness.js';
+import { cleanup, freePort, onCleanup, portOf, rawExchange, serveInProcess, tempDir, writeConfig } from './helpers/harness.js';
 
 after(cleanup);
 
@@ -117,6 +117,25 @@ pools:
     await ended;
     assert.equal(Buffer.concat(got).length, 5 + big.length);
     assert.equal(Buffer.concat(got).subarray(0, 5).toString(), 'ping\n');
+  });
+
+  it('an upgrade no route matches gets 404, as a plain request does (one status table)', async () => {
+    const ws = await wsEchoBackend();
+    const p = await freePort();
+    const file = await writeConfig(tempDir(), `
+listeners:
+  - name: web
+    address: 127.0.0.1:${p}
+    routes: [{ name: ws, match: { host: chat.example }, pool: ws }]
+pools:
+  ws: { backends: [{ address: 127.0.0.1:${ws.port} }] }
+`);
+    const port = portOf(await serveInProcess(file), 'web');
+    const plain = await rawExchange(port, 'GET /chat HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n');
+    const upgrade = await rawExchange(port, 'GET /chat HTTP/1.1\r\nHost: other.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    assert.match(plain.text, /^HTTP\/1\.1 404 /);
+    assert.match(upgrade.text, /^HTTP\/1\.1 404 /);
+    assert.equal(ws.seen.length, 0, 'nothing reached the backend');
   });
 
   it('a TCP listener whose backend is down closes the client connection', async () => {
