@@ -138,18 +138,37 @@ pools:
     assert.equal(ws.seen.length, 0, 'nothing reached the backend');
   });
 
-  it('a TCP listener whose backend is down closes the client connection', async () => {
+  it('a TCP listener whose backend is down closes the client at once, sends nothing, and counts the failure', async () => {
     const dead = await freePort();
     const p = await freePort();
     const file = await writeConfig(tempDir(), `
 listeners:
   - { name: db, address: 127.0.0.1:${p}, protocol: tcp, pool: db }
 pools:
-  db: { backends: [{ address: 127.0.0.1:${dead} }] }
+  db:
+    backends: [{ address: 127.0.0.1:${dead} }]
+    outlierDetection: { consecutiveFailures: 2, baseEjectionTime: 30s, maxEjectionPercent: 100 }
 `);
-    const port = portOf(await serveInProcess(file), 'db');
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => undefined);
-    await new Promise((r) => s.once('close', r));
+    const inst = await serveInProcess(file);
+    const port = portOf(inst, 'db');
+    const attempt = async () => {
+      const s = net.connect(port, '127.0.0.1');
+      onCleanup(() => void s.destroy());
+      let bytes = 0;
+      s.on('data', (d: Buffer) => (bytes += d.length));
+      s.on('error', () => undefined);
+      const closed = new Promise<'closed'>((r) => s.once('close', () => r('closed')));
+      const timer = new Promise<'open'>((r) => setTimeout(() => r('open'), 2000).unref());
+      // The connect to the dead backend is refused at once: the client must not wait for a timeout.
+      assert.equal(await Promise.race([closed, timer]), 'closed', 'the client connection is closed within 2 s');
+      assert.equal(bytes, 0, 'nothing is sent to a client whose backend never answered');
+    };
+    const up = async () => ((await inst.status()) as { backends: { pool: string; up: boolean }[] }).backends.find((b) => b.pool === 'db')?.up;
+    assert.equal(await up(), true);
+    await attempt();
+    await attempt();
+    // Two refused connects are two consecutive failures: the backend is ejected, the listener keeps serving.
+    assert.equal(await up(), false, 'the refused connects were counted as failures of the backend');
+    await attempt();
   });
 });
