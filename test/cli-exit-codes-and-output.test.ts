@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openSync, closeSync, ftruncateSync, writeFileSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, ftruncateSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cli, smallConfig, withFiles, ROOT } from './helpers.ts';
 

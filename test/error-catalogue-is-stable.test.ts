@@ -10,7 +10,7 @@ import * as errors from '../src/errors.ts';
 import { CODES } from '../src/config/findings.ts';
 
 type ErrorClass = (abstract new (...args: never[]) => errors.EvenkeelError) & { code: errors.ErrorCode; name: string };
-const classes = Object.values(errors).filter((v): v is ErrorClass => typeof v === 'function' && v.prototype instanceof errors.EvenkeelError);
+const classes = (Object.values(errors) as unknown[]).filter((v): v is ErrorClass => typeof v === 'function' && v.prototype instanceof errors.EvenkeelError);
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
 
 test('every error class has its own EK_E_* code and exactly one row of the table, which names it', () => {
