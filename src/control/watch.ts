@@ -18,6 +18,7 @@
  * The clock is injected (tests), and a tick never overlaps the one before it.
  */
 import type { Config } from '../config/schema.js';
+import { formatAge } from '../core/duration.js';
 import { judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type MonitorThresholds } from '../telemetry/monitors/index.js';
 import { noticeFrom, WebhookNotifier } from './alerts/index.js';
 import type { ChangeManager } from './changes.js';
@@ -239,8 +240,4 @@ export class AlertWatch {
 
 function esc(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function formatAge(ms: number): string {
-  return ms < 1000 ? `${Math.max(0, Math.round(ms))}ms` : ms < 120_000 ? `${Math.round(ms / 100) / 10}s` : `${Math.round(ms / 60_000)}m`;
 }
