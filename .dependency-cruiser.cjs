@@ -8,7 +8,8 @@
 const ALLOWED = {
   errors: [],
   core: ['errors'],
-  balancer: ['core', 'errors'],
+  // balancer takes only types from config (AlgorithmName is the schema's list).
+  balancer: ['config', 'core', 'errors'],
   config: ['core', 'errors'],
   routing: ['balancer', 'config', 'core', 'errors'],
   analysis: ['routing', 'balancer', 'config', 'core', 'errors'],
@@ -71,6 +72,13 @@ module.exports = {
       comment: 'The proxy publishes on diagnostics_channel and imports neither metrics nor logs (telemetry/index.ts would load prom-client and pino).',
       from: { path: '^src/(proxy|upstream|health|routing|balancer)/' },
       to: { path: '^src/telemetry/', pathNot: '^src/telemetry/(channels|state)\\.ts$' },
+    },
+    {
+      name: 'balancer-config-types-only',
+      severity: 'error',
+      comment: 'balancer/ takes types from config/ (the schema is the one list of algorithms) and no code: pick() stays free of the loader.',
+      from: { path: '^src/balancer/' },
+      to: { path: '^src/config/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-unresolvable',
