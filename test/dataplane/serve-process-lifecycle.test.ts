@@ -25,7 +25,7 @@ admin: { address: 127.0.0.1:${admin} }
 guardrails: { rollout: { canaryDuration: 1s } }
 `;
   const file = await writeConfig(dir, text('fast'));
-  return { file, port: p, admin, rewrite: (target: string) => writeFileSync(file, `${text(target)}\nstore: { path: ${dir}/store }\n`) };
+  return { file, port: p, admin, slow, rewrite: (target: string) => writeFileSync(file, `${text(target)}\nstore: { path: ${dir}/store }\n`) };
 }
 
 describe('serve process lifecycle', () => {
@@ -63,7 +63,9 @@ describe('serve process lifecycle', () => {
     const c = await config(800);
     const sp = await spawnServe(c.file, ['--drain-timeout', '5s']);
     const inflight = Promise.all([request(c.port, { path: '/slow' }), request(c.port, { path: '/slow' })]);
-    await new Promise((r) => setTimeout(r, 200));
+    // SIGTERM once both requests are at the backend (in flight through the proxy), not after a
+    // fixed pause that a loaded machine can outlast.
+    await eventually(() => c.slow.hits === 2, 10_000, 'both requests to reach the slow backend');
     sp.child.kill('SIGTERM');
     const replies = await inflight;
     assert.deepEqual(replies.map((r) => [r.status, r.body]), [[200, 'slow done'], [200, 'slow done']]);
