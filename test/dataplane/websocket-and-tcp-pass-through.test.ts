@@ -58,19 +58,24 @@ function readUntil(s: net.Socket, predicate: (text: string) => boolean, ms = 300
   });
 }
 
-describe('pass-through', () => {
-  it('tunnels a WebSocket upgrade and echoes frames both ways', async () => {
-    const ws = await wsEchoBackend();
-    const p = await freePort();
-    const file = await writeConfig(tempDir(), `
+/** The echo backend behind an http listener `web` whose one route `ws` has `match`. */
+async function serveWs(match: string): Promise<{ ws: Awaited<ReturnType<typeof wsEchoBackend>>; port: number }> {
+  const ws = await wsEchoBackend();
+  const p = await freePort();
+  const file = await writeConfig(tempDir(), `
 listeners:
   - name: web
     address: 127.0.0.1:${p}
-    routes: [{ name: ws, pool: ws }]
+    routes: [{ name: ws, match: ${match}, pool: ws }]
 pools:
   ws: { backends: [{ address: 127.0.0.1:${ws.port} }] }
 `);
-    const port = portOf(await serveInProcess(file), 'web');
+  return { ws, port: portOf(await serveInProcess(file), 'web') };
+}
+
+describe('pass-through', () => {
+  it('tunnels a WebSocket upgrade and echoes frames both ways', async () => {
+    const { ws, port } = await serveWs('{}');
     const s = net.connect(port, '127.0.0.1');
     onCleanup(() => void s.destroy());
     await new Promise((r) => s.once('connect', r));
@@ -120,17 +125,7 @@ pools:
   });
 
   it('an upgrade no route matches gets 404, as a plain request does (one status table)', async () => {
-    const ws = await wsEchoBackend();
-    const p = await freePort();
-    const file = await writeConfig(tempDir(), `
-listeners:
-  - name: web
-    address: 127.0.0.1:${p}
-    routes: [{ name: ws, match: { host: chat.example }, pool: ws }]
-pools:
-  ws: { backends: [{ address: 127.0.0.1:${ws.port} }] }
-`);
-    const port = portOf(await serveInProcess(file), 'web');
+    const { ws, port } = await serveWs('{ host: chat.example }');
     const plain = await rawExchange(port, 'GET /chat HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n');
     const upgrade = await rawExchange(port, 'GET /chat HTTP/1.1\r\nHost: other.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     assert.match(plain.text, /^HTTP\/1\.1 404 /);
