@@ -11,9 +11,8 @@ import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
 import { CanaryError } from '../errors.js';
 import type { BoundListener, SampledRequest, VersionInfo } from '../proxy/index.js';
-import type { BackendSnapshot } from '../telemetry/index.js';
+import { windowShares, type BackendSnapshot } from '../telemetry/index.js';
 import type { ObservedBackend, Plane } from './plane.js';
-import { observedFromMetrics } from './status.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
 /** How long a worker may take to start and apply a config. */
@@ -140,8 +139,10 @@ export class ClusterPlane implements Plane {
   }
 
   async observed(): Promise<ObservedBackend[]> {
-    // Workers hold the counters; the aggregated exposition is the one view of all of them.
-    return observedFromMetrics(await this.metricsText(), this.backends());
+    // Workers hold the counters and send them as numbers; the primary adds them up (no
+    // Prometheus text rendered and parsed again, and requests/s known for every backend).
+    const replies = await Promise.all([...this.workers].map((w) => this.ask(w, { type: 'counters' }, 'counters').catch(() => ({ window: [] }))));
+    return windowShares(replies.flatMap((r) => r.window));
   }
 
   async drain(deadlineMs: number): Promise<void> {

@@ -6,7 +6,7 @@
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { SampledRequest, VersionInfo } from '../proxy/index.js';
-import { startLogging } from '../telemetry/index.js';
+import { startLogging, type WindowCount } from '../telemetry/index.js';
 import { LocalPlane } from './plane.js';
 
 /** Messages from the primary. */
@@ -15,6 +15,7 @@ export type ToWorker =
   | { type: 'canary'; config: Config; info: VersionInfo; fraction: number }
   | { type: 'canary-stop' }
   | { type: 'sample' }
+  | { type: 'counters' }
   | { type: 'health'; key: string; up: boolean }
   | { type: 'drain'; deadlineMs: number };
 
@@ -24,7 +25,9 @@ export type FromWorker =
   | { type: 'applied'; ok: true; bound: { name: string; port: number }[] }
   | { type: 'applied'; ok: false; error: string }
   | { type: 'canary'; ok: boolean; error?: string }
-  | { type: 'sample'; requests: SampledRequest[] };
+  | { type: 'sample'; requests: SampledRequest[] }
+  /** Requests per pool/backend over the share window, as numbers (the primary adds the workers'). */
+  | { type: 'counters'; window: WindowCount[] };
 
 /** Runs this process as a data-plane worker until the primary tells it to drain. */
 export function runWorker(log = true): void {
@@ -53,6 +56,8 @@ export function runWorker(log = true): void {
       void plane.stopCanary().then(() => send({ type: 'canary', ok: true }));
     } else if (m.type === 'sample') {
       void plane.sample().then((requests) => send({ type: 'sample', requests }));
+    } else if (m.type === 'counters') {
+      send({ type: 'counters', window: plane.metrics.windowCounts() });
     } else if (m.type === 'health') {
       plane.setHealth(m.key, m.up);
     } else if (m.type === 'drain') {
