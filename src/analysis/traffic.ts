@@ -11,7 +11,7 @@
  * - Backends that share an address are one server for capacity, across pools too.
  */
 import { addressKey } from '../core/address.js';
-import { round } from '../core/text.js';
+import { round } from '../core/index.js';
 import { compileKeyExtractor, MaglevTable } from '../balancer/index.js';
 import { compileRouteTable, covers, type RouteTable } from '../routing/index.js';
 import type { Config, Pool } from '../config/schema.js';

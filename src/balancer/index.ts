@@ -3,7 +3,7 @@ import { ConsistentHash } from './consistent-hash.js';
 import { LeastRequest } from './least-request.js';
 import { RandomBalancer } from './random.js';
 import { RoundRobin } from './round-robin.js';
-import type { Algorithm } from '../config/schema.js';
+import type { Algorithm } from '../config/index.js';
 import type { Balancer, Endpoint, EndpointView, Random } from './types.js';
 
 export * from './types.js';

@@ -18,7 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Ring } from '../core/ring.js';
-import { round } from '../core/text.js';
+import { round } from '../core/index.js';
 import type { ConfigStore, StoreEvent } from './store/index.js';
 
 /** One second of traffic: requests/s, failed (5xx) requests/s and their ratio. */

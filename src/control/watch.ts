@@ -18,7 +18,7 @@
  * The clock is injected (tests), and a tick never overlaps the one before it.
  */
 import type { Config } from '../config/schema.js';
-import { formatAge } from '../core/duration.js';
+import { formatAge } from '../core/index.js';
 import { judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type MonitorThresholds } from '../telemetry/monitors/index.js';
 import { noticeFrom, WebhookNotifier } from './alerts/index.js';
 import type { ChangeManager } from './changes.js';

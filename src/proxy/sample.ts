@@ -13,7 +13,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { RequestInfo } from '../balancer/index.js';
-import { Ring } from '../core/ring.js';
+import { Ring } from '../core/index.js';
 import { sampleChannel } from '../telemetry/channels.js';
 
 /** One sampled request, in the traffic-sample format of `analysis/sample.ts`. */

@@ -2,7 +2,7 @@
  * Webhook bodies: `json` (evenkeel's own shape), `slack` (an incoming-webhook message) and
  * `alertmanager` (the array POST /api/v2/alerts takes; a resolution carries endsAt).
  */
-import type { Config } from '../../config/schema.js';
+import type { Config } from '../../config/index.js';
 import type { AlertNotice } from './notice.js';
 
 /** The formats alerts.webhooks[].format names (from the schema). */

@@ -21,4 +21,4 @@ export function testSE(x: number, n: number, q: number): number {
 }
 
 /** Rounds for figures in alerts (payloads stay readable); one helper for every folder, in core/. */
-export { round } from '../../core/text.js';
+export { round } from '../../core/index.js';
