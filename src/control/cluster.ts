@@ -15,8 +15,14 @@ import { windowShares, type BackendSnapshot } from '../telemetry/index.js';
 import type { ObservedBackend, Plane } from './plane.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
-/** How long a worker may take to start and apply a config. */
+/** How long a worker may take to answer a message (apply a config, start a canary). */
 const APPLY_TIMEOUT_MS = 15_000;
+/**
+ * How long a new worker may take to load and say it is ready: loading is the slow part (about
+ * 20 s seen under tsx on a machine shared by a dozen test runs), and nothing waits on it but
+ * start-up and the replacement of a dead worker.
+ */
+const START_TIMEOUT_MS = 60_000;
 /** Pause before replacing a worker that died. */
 const RESPAWN_DELAY_MS = 500;
 
@@ -57,7 +63,7 @@ export class ClusterPlane implements Plane {
       }, RESPAWN_DELAY_MS).unref();
     });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('a worker did not start in time')), APPLY_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new Error('a worker did not start in time')), START_TIMEOUT_MS);
       w.on('message', (m: FromWorker) => {
         if (m?.type === 'ready') {
           clearTimeout(timer);
