@@ -45,14 +45,14 @@ describe('serve process lifecycle', () => {
     c.rewrite('slow');
     sp.child.kill('SIGHUP');
     // Like any change, the reload is a canary first (1 s here), then promoted.
-    await eventually(() => /canary v2 promoted|refused|aborted/.test(sp.stderr), 15000, 'the reload');
+    await eventually(() => /canary v2 promoted|refused|aborted/.test(sp.stderr), 60_000, 'the reload');
     assert.match(sp.stderr, /applied .* \(SIGHUP\) as canary version 2: 10% of requests for 1s beside version 1/);
     assert.match(sp.stderr, /canary v2 promoted/);
     // The catch-all route now goes to the slow pool.
     assert.equal((await request(c.port)).body, 'slow done');
     writeFileSync(c.file, 'listeners: [');
     sp.child.kill('SIGHUP');
-    await eventually(() => /reload refused/.test(sp.stderr), 15000, 'the refusal');
+    await eventually(() => /reload refused/.test(sp.stderr), 60_000, 'the refusal');
     assert.match(sp.stderr, /still serving version 2/);
     assert.equal((await request(c.port, { path: '/slow' })).status, 200);
     sp.child.kill('SIGTERM');
