@@ -31,5 +31,5 @@ test('examples/bad-change.yaml (the seed incident) is refused against website.ya
   const r = validateFile(join(dir, 'bad-change.yaml'), { previous: { config: before.config!, model: before.model! } });
   assert.equal(r.valid, false);
   const errors = new Set(r.findings.filter((x) => x.severity === 'error').map((x) => x.code));
-  for (const c of ['EK209', 'EK202', 'EK203']) assert.ok(errors.has(c), `${c} in ${[...errors]}`);
+  for (const c of ['EK209', 'EK202', 'EK203'] as const) assert.ok(errors.has(c), `${c} in ${[...errors]}`);
 });

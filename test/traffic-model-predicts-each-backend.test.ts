@@ -105,7 +105,7 @@ test('the seed incident: three of four backends at weight 0 is refused, naming w
   const r = validateText(smallConfig({ weights: [1, 0, 0, 0], capacity: 500, peakRps: 1000 }), 'x.yaml');
   assert.equal(r.valid, false);
   const codes = new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code));
-  for (const c of ['EK209', 'EK202', 'EK203']) assert.ok(codes.has(c), `${c} in ${[...codes]}`);
+  for (const c of ['EK209', 'EK202', 'EK203'] as const) assert.ok(codes.has(c), `${c} in ${[...codes]}`);
   const f = r.findings.find((x) => x.code === 'EK209')!;
   assert.equal(f.subject.backend, 'web-1');
   assert.match(f.hint, /weight/);

@@ -13,6 +13,7 @@
  * - Backends that share an address are one server for capacity, across pools too.
  */
 import { addressKey } from '../core/address.js';
+import { round } from '../core/index.js';
 import { compileKeyExtractor, MaglevTable } from '../balancer/index.js';
 import { compileRouteTable, covers, type RouteTable } from '../routing/index.js';
 import type { Config, Pool } from '../config/schema.js';
@@ -364,9 +365,4 @@ export function toPrediction(model: TrafficModel): Prediction {
     pools[name] = { peakRps: known ? round(pl.rps, 1) : null, backends };
   }
   return { pools };
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

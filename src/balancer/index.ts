@@ -3,6 +3,7 @@ import { ConsistentHash } from './consistent-hash.js';
 import { LeastRequest } from './least-request.js';
 import { RandomBalancer } from './random.js';
 import { RoundRobin } from './round-robin.js';
+import type { Algorithm } from '../config/index.js';
 import type { Balancer, Endpoint, EndpointView, Random } from './types.js';
 
 export * from './types.js';
@@ -11,8 +12,8 @@ export * from './maglev.js';
 export * from './hash-key.js';
 export { RoundRobin, RandomBalancer, LeastRequest, ConsistentHash };
 
-/** Algorithm names, as the config spells them. */
-export type AlgorithmName = 'round-robin' | 'least-request' | 'random' | 'consistent-hash';
+/** Algorithm names, as the config spells them (the schema's list, so a new one fails the switch below until it is built). */
+export type AlgorithmName = Algorithm;
 
 /** Builds the balancer for a pool. */
 export function createBalancer(algorithm: AlgorithmName, endpoints: readonly Endpoint[], view: EndpointView, random: Random = Math.random): Balancer {

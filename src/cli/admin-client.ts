@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import { FileReadError, InstanceError } from '../errors.js';
-import { DEFAULT_CONFIG } from './commands/validate.js';
+import { DEFAULT_CONFIG } from './shared.js';
 
 /** The flags every instance command takes. */
 export interface AdminFlags {

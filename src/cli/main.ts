@@ -18,12 +18,8 @@ import { registerVersions } from './commands/versions.js';
 import { registerEvents } from './commands/events.js';
 import { registerStatus } from './commands/status.js';
 import { registerReport } from './commands/report.js';
+import type { CommandResult } from './shared.js';
 import { VERSION } from './version.js';
-
-/** Exit code set by a command's action (commander actions cannot return one). */
-export interface CommandResult {
-  exitCode: number;
-}
 
 /** Builds the program; exported so tests can run commands in-process. */
 export function buildProgram(result: CommandResult): Command {

@@ -119,6 +119,9 @@ const outlierDetection = z.strictObject({
   maxEjectionPercent: z.number().min(0).max(100).default(50),
 });
 
+/** Outlier detection for a pool that sets none (passive checks are always on): the schema's defaults. */
+export const OUTLIER_DEFAULTS: Readonly<z.output<typeof outlierDetection>> = Object.freeze(outlierDetection.parse({}));
+
 const timeouts = z.strictObject({
   connect: duration.prefault('2s'),
   request: duration.prefault('30s'),

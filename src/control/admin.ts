@@ -13,7 +13,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseAddress } from '../core/address.js';
-import { CanaryError, EvenkeelError, ListenError, UsageError, VersionStateError } from '../errors.js';
+import { EvenkeelError, httpStatusOf, ListenError } from '../errors.js';
 import { apiRoute, readJson, type ApiHandlers } from './admin-api.js';
 import { securityHeaders, serveAsset } from './dashboard.js';
 import { cookieValue } from '../balancer/index.js';
@@ -192,13 +192,10 @@ async function session(req: IncomingMessage, res: ServerResponse, s: AdminState)
   json(res, 405, { error: `${req.method} /api/v1/session: use GET, POST or DELETE` });
 }
 
-// The one place an error becomes an HTTP status for the admin API.
+// The admin API's one error boundary: the status comes from the error table (errors.ts).
 function sendError(res: ServerResponse, err: Error): void {
   if (res.headersSent) return void res.destroy();
-  if (err instanceof VersionStateError || err instanceof CanaryError) return json(res, 409, { error: err.message, code: err.code });
-  if (err instanceof UsageError) return json(res, 400, { error: err.message, code: err.code });
-  if (err instanceof EvenkeelError) return json(res, 500, { error: err.message, code: err.code });
-  json(res, 500, { error: err.message });
+  json(res, httpStatusOf(err), err instanceof EvenkeelError ? { error: err.message, code: err.code } : { error: err.message });
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

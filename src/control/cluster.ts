@@ -11,14 +11,18 @@ import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
 import { CanaryError, InstanceError } from '../errors.js';
 import type { BoundListener, SampledRequest, VersionInfo } from '../proxy/index.js';
-import type { BackendSnapshot } from '../telemetry/index.js';
+import { windowShares, type BackendSnapshot } from '../telemetry/index.js';
 import type { ObservedBackend, Plane } from './plane.js';
-import { observedFromMetrics } from './status.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
-/** How long a worker may take to start and apply a config. */
-/** How long a worker may take to start or answer; generous, since a loaded machine (or tsx compiling every module again in each worker) can take many seconds. */
-const APPLY_TIMEOUT_MS = 60_000;
+/** How long a worker may take to answer a message (apply a config, start a canary). */
+const APPLY_TIMEOUT_MS = 15_000;
+/**
+ * How long a new worker may take to load and say it is ready: loading is the slow part (about
+ * 20 s seen under tsx on a machine shared by a dozen test runs), and nothing waits on it but
+ * start-up and the replacement of a dead worker.
+ */
+const START_TIMEOUT_MS = 60_000;
 /** Pause before replacing a worker that died. */
 const RESPAWN_DELAY_MS = 500;
 
@@ -71,7 +75,7 @@ export class ClusterPlane implements Plane {
       }, RESPAWN_DELAY_MS).unref();
     });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new InstanceError(`a data-plane worker did not start within ${APPLY_TIMEOUT_MS / 1000} s (is the machine overloaded? try fewer --workers)`)), APPLY_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new InstanceError(`a data-plane worker did not start within ${START_TIMEOUT_MS / 1000} s (is the machine overloaded? try fewer --workers)`)), START_TIMEOUT_MS);
       w.on('message', (m: FromWorker) => {
         if (m?.type === 'ready') {
           clearTimeout(timer);
@@ -158,8 +162,10 @@ export class ClusterPlane implements Plane {
   }
 
   async observed(): Promise<ObservedBackend[]> {
-    // Workers hold the counters; the aggregated exposition is the one view of all of them.
-    return observedFromMetrics(await this.metricsText(), this.backends());
+    // Workers hold the counters and send them as numbers; the primary adds them up (no
+    // Prometheus text rendered and parsed again, and requests/s known for every backend).
+    const replies = await Promise.all([...this.workers].map((w) => this.ask(w, { type: 'counters' }, 'counters').catch(() => ({ window: [] }))));
+    return windowShares(replies.flatMap((r) => r.window));
   }
 
   async drain(deadlineMs: number): Promise<void> {

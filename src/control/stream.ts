@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Ring } from '../core/ring.js';
+import { round } from '../core/index.js';
 import type { ConfigStore, StoreEvent } from './store/index.js';
 
 /** One second of traffic: requests/s, failed (5xx) requests/s and their ratio. */
@@ -169,7 +170,7 @@ export class LiveStream {
     const seconds = Math.max(0.001, (t - before.t) / 1000);
     const dr = Math.max(0, requests - before.requests);
     const df = Math.max(0, failed - before.failed);
-    const point: RatePoint = { t, rps: round(dr / seconds), eps: round(df / seconds), errorRate: dr > 0 ? round(df / dr, 4) : 0 };
+    const point: RatePoint = { t, rps: round(dr / seconds, 2), eps: round(df / seconds, 2), errorRate: dr > 0 ? round(df / dr, 4) : 0 };
     this.ring.push(point);
     return point;
   }
@@ -203,9 +204,4 @@ function frame(event: string, data: unknown, id?: number): string {
 
 function eventFrame(e: StoreEvent): string {
   return frame('event', { ...e, time: new Date(e.time).toISOString() }, e.id);
-}
-
-function round(n: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
 }

@@ -19,6 +19,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
+import { formatAge } from '../core/index.js';
 import type { BackendSnapshot } from '../telemetry/index.js';
 import { healthConditions, judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type HealthBackend, type MonitorThresholds } from '../telemetry/monitors/index.js';
 import { noticeFrom, WebhookNotifier } from './alerts/index.js';
@@ -344,8 +345,4 @@ export class AlertWatch {
 
 function esc(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function formatAge(ms: number): string {
-  return ms < 1000 ? `${Math.max(0, Math.round(ms))}ms` : ms < 120_000 ? `${Math.round(ms / 100) / 10}s` : `${Math.round(ms / 60_000)}m`;
 }

@@ -6,7 +6,7 @@
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { SampledRequest, VersionInfo } from '../proxy/index.js';
-import { startLogging } from '../telemetry/index.js';
+import { startLogging, type WindowCount } from '../telemetry/index.js';
 import { LocalPlane } from './plane.js';
 
 /** Messages from the primary. */
@@ -16,6 +16,7 @@ export type ToWorker =
   | { type: 'canary-stop' }
   | { type: 'sample' }
   | { type: 'certs' }
+  | { type: 'counters' }
   | { type: 'health'; key: string; up: boolean }
   | { type: 'drain'; deadlineMs: number };
 
@@ -26,7 +27,9 @@ export type FromWorker =
   | { type: 'applied'; ok: false; error: string }
   | { type: 'canary'; ok: boolean; error?: string }
   | { type: 'sample'; requests: SampledRequest[] }
-  | { type: 'certs'; errors: string[] };
+  | { type: 'certs'; errors: string[] }
+  /** Requests per pool/backend over the share window, as numbers (the primary adds the workers'). */
+  | { type: 'counters'; window: WindowCount[] };
 
 /** Runs this process as a data-plane worker until the primary tells it to drain. */
 export function runWorker(log = true): void {
@@ -57,6 +60,8 @@ export function runWorker(log = true): void {
       void plane.sample().then((requests) => send({ type: 'sample', requests }));
     } else if (m.type === 'certs') {
       void plane.reloadCertificates().then((errors) => send({ type: 'certs', errors }));
+    } else if (m.type === 'counters') {
+      send({ type: 'counters', window: plane.metrics.windowCounts() });
     } else if (m.type === 'health') {
       plane.setHealth(m.key, m.up);
     } else if (m.type === 'drain') {

@@ -20,3 +20,9 @@ export function formatDuration(ms: number): string {
   if (ms >= 1000) return `${+(ms / 1000).toFixed(3)}s`;
   return `${ms}ms`;
 }
+
+/** A measured span, rounded for a message: 840 → `840ms`, 12_345 → `12.3s`, 300_500 → `5m`. */
+export function formatAge(ms: number): string {
+  if (ms < 1000) return formatDuration(Math.max(0, Math.round(ms)));
+  return formatDuration(ms < 120_000 ? Math.round(ms / 100) * 100 : Math.round(ms / 60_000) * 60_000);
+}

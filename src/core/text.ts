@@ -1,4 +1,4 @@
-/** Small text helpers shared by messages: did-you-mean and plural words. */
+/** Small text helpers shared by messages: did-you-mean, plural words, percentages, rounded figures. */
 
 /** Levenshtein distance, for did-you-mean suggestions on unknown keys and names. */
 export function editDistance(a: string, b: string): number {
@@ -32,6 +32,12 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
 /** `3 backends`, `1 backend`. */
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
+}
+
+/** Rounds `x` to `digits` decimals, for figures in payloads and predictions (they stay readable). */
+export function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
 }
 
 /** 0.1234 → `12.3%`. */

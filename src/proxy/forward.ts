@@ -20,7 +20,7 @@ import { downstreamResponseHeaders, replaceHost, upstreamRequestHeaders } from '
 import { BodyLimiter } from './limits.js';
 import { sampling } from './sample.js';
 import type { Snapshot } from './snapshot.js';
-import { classify, sendStatus, statusFor, type FailureKind } from './status.js';
+import { classify, REFUSED, sendStatus, statusFor, type FailureKind } from './status.js';
 
 /** The exchange a client socket is waiting on, so a client that leaves aborts its upstream request. */
 const CURRENT = Symbol('evenkeel.exchange');
@@ -51,15 +51,15 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   // Node stops reading headers at maxHeadersCount without telling anyone; the server is set
   // to one more than our limit, so a full list means the client sent too many: 431 (RFC 6585 §5).
   // (HTTP/2's four pseudo-headers are in the list too and do not count.)
-  if (raw.length > (h2 ? ctx.maxHeaderCount + 4 : ctx.maxHeaderCount) * 2) return reply(ex, 431, true);
+  if (raw.length > (h2 ? ctx.maxHeaderCount + 4 : ctx.maxHeaderCount) * 2) return reply(ex, REFUSED.tooManyHeaders, true);
   ex.upstreamHeaders = upstreamRequestHeaders(raw, ex.clientIp, ctx.proto, ex);
   // RFC 9112 §3.2: a request with more than one Host is a 400.
-  if (ex.hostCount > 1) return reply(ex, 400, true);
+  if (ex.hostCount > 1) return reply(ex, REFUSED.badRequest, true);
   // RFC 9112 §6.1: chunked framing does not exist in HTTP/1.0; a message claiming it is a
   // smuggling attempt or a broken client. Reject and close.
-  if (ex.chunked && req.httpVersionMinor === 0) return reply(ex, 400, true);
+  if (ex.chunked && req.httpVersionMinor === 0) return reply(ex, REFUSED.badRequest, true);
   // Origin-form (RFC 9112 §3.2.1) or absolute-form (§3.2.2); `*` and anything else is a 400.
-  if (ex.path.charCodeAt(0) !== 47 /* / */ && !absoluteForm(ex)) return reply(ex, 400, true);
+  if (ex.path.charCodeAt(0) !== 47 /* / */ && !absoluteForm(ex)) return reply(ex, REFUSED.badRequest, true);
 
   const sized = ex.contentLength !== undefined && ex.contentLength !== '0';
   if (sized && Number(ex.contentLength) > ctx.maxBodyBytes) return reply(ex, 413, true);
@@ -80,17 +80,17 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
     if (Math.random() < sampling.rate) sampleChannel.publish(ex);
   }
   const route = snap.tables.get(ctx.name)?.match(ex);
-  if (route === undefined) return reply(ex, 404, ex.body !== null);
+  if (route === undefined) return reply(ex, REFUSED.noRoute, ex.body !== null);
   const rr = snap.routes.get(route)!;
   ex.route = rr;
   const t = route.pickTarget();
   const pool = t >= 0 ? rr.pools[t] : undefined;
   ex.target = t < 0 ? 0 : t;
   ex.key = rr.noBackend[ex.target];
-  if (pool === undefined) return reply(ex, 503, ex.body !== null);
+  if (pool === undefined) return reply(ex, REFUSED.noBackend, ex.body !== null);
   ex.pool = pool;
   const i = pool.pick(ex);
-  if (i < 0) return reply(ex, 503, ex.body !== null);
+  if (i < 0) return reply(ex, REFUSED.noBackend, ex.body !== null);
   ex.index = i;
   pool.active++;
   dispatch(ex);

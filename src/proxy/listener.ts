@@ -14,7 +14,7 @@ import { connectionChannel, tlsChannel } from '../telemetry/channels.js';
 import type { ForwardContext } from './exchange.js';
 import { abortInFlight, forward } from './forward.js';
 import { pickSnapshot, type CanarySlice, type Serving, type Snapshot } from './snapshot.js';
-import { rawStatus } from './status.js';
+import { clientErrorStatus, rawStatus } from './status.js';
 import { tunnelUpgrade } from './websocket.js';
 import { listenOn, trackSocket, waitForDrain, type SocketSet } from './sockets.js';
 import { ALPN, type CertificateSet } from './tls.js';
@@ -254,8 +254,7 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
-  socket.end(rawStatus(status));
+  socket.end(rawStatus(clientErrorStatus(code)));
   // end() waits for the peer; a client that never reads must not keep the socket.
   setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -13,6 +13,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { RequestInfo } from '../balancer/index.js';
+import { Ring } from '../core/index.js';
 import { sampleChannel } from '../telemetry/channels.js';
 
 /** One sampled request, in the traffic-sample format of `analysis/sample.ts`. */
@@ -41,14 +42,13 @@ interface Published extends RequestInfo {
 
 /** Records a bounded sample of this process's requests. */
 export class TrafficRecorder {
-  private readonly ring: (SampledRequest | undefined)[];
-  private next = 0;
+  private readonly ring: Ring<SampledRequest>;
   private readonly key = randomBytes(32);
   private readonly timer: NodeJS.Timeout;
   private readonly onSample = (m: unknown) => this.record(m as Published);
 
   constructor(readonly capacity = 10_000, private readonly perSecond = 200) {
-    this.ring = new Array<SampledRequest | undefined>(capacity);
+    this.ring = new Ring<SampledRequest>(capacity);
     this.timer = setInterval(() => this.adapt(), 1000);
     this.timer.unref();
     sampleChannel.subscribe(this.onSample);
@@ -56,12 +56,7 @@ export class TrafficRecorder {
 
   /** The sample, oldest first. */
   requests(): SampledRequest[] {
-    const out: SampledRequest[] = [];
-    for (let i = 0; i < this.capacity; i++) {
-      const r = this.ring[(this.next + i) % this.capacity];
-      if (r !== undefined) out.push(r);
-    }
-    return out;
+    return this.ring.toArray();
   }
 
   close(): void {
@@ -85,8 +80,7 @@ export class TrafficRecorder {
       const v = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
       headers[name] = name === 'cookie' ? this.cookies(v) : SECRET.test(name) ? this.digest(v) : v.slice(0, MAX_VALUE);
     }
-    this.ring[this.next] = { listener: r.ctx.name, method: r.method, host: r.host, path: r.path.slice(0, 2048), headers, clientIp: r.clientIp };
-    this.next = (this.next + 1) % this.capacity;
+    this.ring.push({ listener: r.ctx.name, method: r.method, host: r.host, path: r.path.slice(0, 2048), headers, clientIp: r.clientIp });
   }
 
   /** `a=1; b=2` → `a=<digest>; b=<digest>`: names kept (cookie:NAME hash keys need them), values not. */

@@ -1,9 +1,30 @@
 /**
  * The one place where failures become HTTP statuses (Traefik maps errNoAvailableServer to 503
- * only in ServeHTTP): 502 the upstream failed or sent garbage, 503 nothing usable, 504 the
- * upstream timed out, 413/431/400 the client broke a limit or the protocol.
+ * only in ServeHTTP), for plain requests (forward.ts), upgrades (websocket.ts) and connections
+ * that fail to parse (listener.ts) alike: 502 the upstream failed or sent garbage, 503 nothing
+ * usable, 504 the upstream timed out, 404 no route, 413/431/400/408 the client broke a limit or
+ * the protocol. evenkeel's own errors take their status from the error table (errors.ts).
  */
 import type { ServerResponse } from 'node:http';
+import { BodyLimitError, ERRORS } from '../errors.js';
+
+/** Why evenkeel answers a request itself, with no backend involved, and the status each gets. */
+export const REFUSED = {
+  /** More headers than limits.maxHeaderCount (RFC 6585 §5; Node would drop the rest silently). */
+  tooManyHeaders: 431,
+  /** A head past limits.maxHeaderBytes. */
+  headersTooLarge: 431,
+  /** Two Host headers, chunked HTTP/1.0, a bad request target, a parse error (RFC 9112). */
+  badRequest: 400,
+  /** A body past limits.maxBodyBytes. */
+  bodyTooLarge: ERRORS[BodyLimitError.code].status,
+  /** The head did not arrive within limits.headersTimeout. */
+  requestTimeout: 408,
+  /** No route of the listener matches. */
+  noRoute: 404,
+  /** The route's pools have no usable backend, or the listener is draining. */
+  noBackend: 503,
+} as const;
 
 /** How a failure is treated for retries and outlier detection. */
 export type FailureKind = 'connect' | 'reset' | 'timeout' | 'protocol' | 'client' | 'limit' | 'bad-request' | 'other';
@@ -21,7 +42,7 @@ export function classify(err: unknown): FailureKind {
   if (TIMEOUT_CODES.has(code)) return 'timeout';
   if (RESET_CODES.has(code)) return 'reset';
   if (CLIENT_CODES.has(code)) return 'client';
-  if (code === 'EK_E_BODY_LIMIT') return 'limit';
+  if (code === BodyLimitError.code) return 'limit';
   if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') return 'bad-request';
   if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') return 'protocol';
   return 'other';
@@ -31,7 +52,7 @@ export function classify(err: unknown): FailureKind {
 export function statusFor(kind: FailureKind): number {
   switch (kind) {
     case 'timeout': return 504;
-    case 'limit': return 413;
+    case 'limit': return REFUSED.bodyTooLarge;
     case 'bad-request': return 400;
     case 'client': return 499; // never sent: the client is gone; recorded as nginx does
     default: return 502;
@@ -55,6 +76,14 @@ export function sendStatus(res: ServerResponse, status: number, close: boolean):
   res.setHeader('content-length', Buffer.byteLength(body));
   if (close) res.shouldKeepAlive = false;
   res.end(body);
+}
+
+/** The status for a parse error or timeout on a client connection (Node's clientError), as Node's default handler answers it. */
+export function clientErrorStatus(code: string | undefined): number {
+  if (code === 'HPE_HEADER_OVERFLOW') return REFUSED.headersTooLarge;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return REFUSED.requestTimeout;
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return REFUSED.bodyTooLarge;
+  return REFUSED.badRequest;
 }
 
 /** A raw response for a socket with no ServerResponse (parse errors, failed upgrades). */

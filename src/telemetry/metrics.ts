@@ -23,6 +23,30 @@ interface Series {
   readonly pb: { count: number } | undefined;
 }
 
+/** Requests one backend of one pool received over the share window. */
+export interface WindowCount {
+  readonly pool: string;
+  readonly backend: string;
+  readonly requests: number;
+}
+
+/** Sums window counts (of one process or of every worker) into each backend's share of its pool and requests/s. */
+export function windowShares(counts: Iterable<WindowCount>): { pool: string; backend: string; share: number; rps: number }[] {
+  const perBackend = new Map<string, { pool: string; backend: string; requests: number }>();
+  const poolTotals = new Map<string, number>();
+  for (const c of counts) {
+    const id = `${c.pool}\0${c.backend}`;
+    const row = perBackend.get(id) ?? { pool: c.pool, backend: c.backend, requests: 0 };
+    row.requests += c.requests;
+    perBackend.set(id, row);
+    poolTotals.set(c.pool, (poolTotals.get(c.pool) ?? 0) + c.requests);
+  }
+  return [...perBackend.values()].map((r) => {
+    const total = poolTotals.get(r.pool) ?? 0;
+    return { pool: r.pool, backend: r.backend, share: total > 0 ? r.requests / total : 0, rps: r.requests / SHARE_WINDOW_S };
+  });
+}
+
 /** Metrics for one process, in their own registry. */
 export class Metrics {
   readonly registry: Registry;
@@ -131,22 +155,20 @@ export class Metrics {
     return [...this.window()].map(([k, v]) => ({ pool: k.pool, backend: k.backend, share: v.share, rps: v.rps }));
   }
 
-  /** Per pool/backend: requests over the window, its share of the pool, and requests/s. */
-  private window(): Map<{ pool: string; backend: string }, { share: number; rps: number }> {
+  /**
+   * Requests per pool/backend over the last SHARE_WINDOW_S seconds, as data: what a worker sends
+   * its primary, which adds the workers' counts and derives shares with `windowShares`.
+   */
+  windowCounts(): WindowCount[] {
     const oldest = (this.ringPos + 1) % (SHARE_WINDOW_S + 1);
-    const deltas = new Map<{ pool: string; backend: string }, number>();
-    const poolTotals = new Map<string, number>();
-    for (const pb of this.perBackend.values()) {
-      const d = pb.count - pb.ring[oldest];
-      deltas.set({ pool: pb.pool, backend: pb.backend }, d);
-      poolTotals.set(pb.pool, (poolTotals.get(pb.pool) ?? 0) + d);
-    }
-    const out = new Map<{ pool: string; backend: string }, { share: number; rps: number }>();
-    for (const [k, d] of deltas) {
-      const total = poolTotals.get(k.pool) ?? 0;
-      out.set(k, { share: total > 0 ? d / total : 0, rps: d / SHARE_WINDOW_S });
-    }
+    const out: WindowCount[] = [];
+    for (const pb of this.perBackend.values()) out.push({ pool: pb.pool, backend: pb.backend, requests: pb.count - pb.ring[oldest] });
     return out;
+  }
+
+  /** Per pool/backend: its share of the pool over the window, and requests/s. */
+  private window(): Map<{ pool: string; backend: string }, { share: number; rps: number }> {
+    return new Map(windowShares(this.windowCounts()).map((o) => [{ pool: o.pool, backend: o.backend }, o]));
   }
 
   private config(e: ConfigEvent): void {

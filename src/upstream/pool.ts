@@ -6,12 +6,9 @@
  * consistent-hash rebuilds its Maglev table once per change.
  */
 import { compileKeyExtractor, createBalancer, type Balancer, type EndpointView, type KeyExtractor, type RequestInfo } from '../balancer/index.js';
-import type { Pool } from '../config/schema.js';
+import { OUTLIER_DEFAULTS, type Pool } from '../config/schema.js';
 import type { EndpointState } from './endpoint.js';
 import type { EndpointRegistry } from './registry.js';
-
-/** Outlier detection applied when a pool sets none: passive checks are always on (DESIGN: "absent = passive only"). */
-export const DEFAULT_OUTLIER = { consecutiveFailures: 5, baseEjectionTime: 30_000, maxEjectionPercent: 50 } as const;
 
 /** Slow start never starts below this fraction of the weight, so a fresh endpoint gets some traffic. */
 const SLOW_START_FLOOR = 0.1;
@@ -24,7 +21,7 @@ export class PoolRuntime implements EndpointView {
   readonly names: readonly string[];
   readonly balancer: Balancer;
   readonly keyOf: KeyExtractor | undefined;
-  readonly outlier: { consecutiveFailures: number; baseEjectionTime: number; maxEjectionPercent: number };
+  readonly outlier: NonNullable<Pool['outlierDetection']>;
   /** Retry triggers, decided once per config. */
   readonly retryOn: { connect: boolean; reset: boolean; s502: boolean; s503: boolean; s504: boolean };
   generation = 0;
@@ -51,7 +48,7 @@ export class PoolRuntime implements EndpointView {
     this.configured = Float64Array.from(config.backends, (b) => b.weight);
     this.backup = Uint8Array.from(config.backends, (b) => (b.backup ? 1 : 0));
     this.effective = new Float64Array(this.endpoints.length);
-    this.outlier = config.outlierDetection ?? DEFAULT_OUTLIER;
+    this.outlier = config.outlierDetection ?? OUTLIER_DEFAULTS;
     const on = new Set(config.retries.on.map(String));
     this.retryOn = { connect: on.has('connect-failure'), reset: on.has('reset'), s502: on.has('502'), s503: on.has('503'), s504: on.has('504') };
     this.refresh(registry);

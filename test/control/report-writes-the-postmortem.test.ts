@@ -5,6 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { validateText } from '../../src/analysis/index.ts';
 import { MemoryStore } from '../../src/control/store/index.ts';
 import { findIncidents, summarizeDiff, unifiedDiff, writeReport } from '../../src/control/report/index.ts';
@@ -101,4 +105,22 @@ test('diffs: unified hunks with context, and a key-by-key summary', () => {
   assert.deepEqual(d.split('\n').filter((l) => l.startsWith('@@')), ['@@ -13,3 +13,3 @@']);
   assert.equal(summarizeDiff(GOOD, BAD, 2), 'pools.web.backends[1].weight: 1 → 0; pools.web.backends[2].weight: 1 → 0; and 1 more');
   assert.equal(unifiedDiff(GOOD, GOOD, 'a', 'b'), '');
+});
+
+test('diffs: the hunks are the ones diff(1) prints, for an empty side and for a config past 4M LCS cells', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evenkeel-diff-'));
+  try {
+    const big = Array.from({ length: 3000 }, (_, i) => `      - { name: web-${i}, address: 10.0.${i >> 8}.${i & 255}:8080 }`).join('\n') + '\n';
+    const cases: [string, string, number][] = [[GOOD, BAD, 3], [GOOD, BAD, 0], ['', 'listeners: []\n', 3], ['a: 1\n', '', 3], [big, big.replace('web-1500,', 'web-1500b,'), 3]];
+    for (const [a, b, context] of cases) {
+      writeFileSync(join(dir, 'a'), a);
+      writeFileSync(join(dir, 'b'), b);
+      // diff(1) exits 1 when the files differ; its first two lines are the file headers.
+      const expected = spawnSync('diff', [`-U${context}`, join(dir, 'a'), join(dir, 'b')], { encoding: 'utf8' }).stdout.split('\n').slice(2).join('\n');
+      const got = unifiedDiff(a, b, 'a', 'b', context);
+      assert.equal(got.split('\n').slice(2).join('\n'), expected, `context ${context}, ${a.length} → ${b.length} bytes`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

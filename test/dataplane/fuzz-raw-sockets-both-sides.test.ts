@@ -32,8 +32,9 @@ const CASES = [
   'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n',
 ];
 
-/** The response the backend sends next (the response-side property sets it per input). */
+/** The response the backend sends next, and where to cut it (the response-side property sets both per input). */
 let nextResponse: string | undefined;
+let nextCuts: readonly number[] = [];
 const violations: string[] = [];
 
 async function rawStrictBackend() {
@@ -48,13 +49,25 @@ async function rawStrictBackend() {
     for (; done < r.messages.length; done++) {
       const m = r.messages[done];
       if (nextResponse !== undefined && m.start.startsWith('GET /fuzz-response ')) {
-        socket.write(nextResponse);
+        void writeInPieces(socket, nextResponse, nextCuts);
         continue;
       }
       socket.write(m.start.startsWith('HEAD ') ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     }
     answered.set(socket, done);
   });
+}
+
+/** Writes `text` cut at the fractions `cuts`, one piece per turn of the event loop. */
+async function writeInPieces(s: net.Socket, text: string, cuts: readonly number[]): Promise<void> {
+  const bytes = Buffer.from(text, 'latin1');
+  const points = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].sort((a, b) => a - b);
+  let from = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > from && !s.destroyed) s.write(bytes.subarray(from, p));
+    from = p;
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 // ---- generators ------------------------------------------------------------------------
@@ -216,8 +229,9 @@ workers: ${workers}
 
     it('mutated responses from the backend never reach the client ambiguous', async () => {
       await fc.assert(
-        fc.asyncProperty(responseStream, cuts, async (answer) => {
+        fc.asyncProperty(responseStream, cuts, async (answer, cutsAt) => {
           nextResponse = answer;
+          nextCuts = cutsAt;
           try {
             const r = await exchange(port, 'GET /fuzz-response HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', [], 600);
             if (r.text.length > 0) {

@@ -25,7 +25,7 @@ admin: { address: 127.0.0.1:${admin} }
 guardrails: { rollout: { canaryDuration: 1s } }
 `;
   const file = await writeConfig(dir, text('fast'));
-  return { file, port: p, admin, rewrite: (target: string) => writeFileSync(file, `${text(target)}\nstore: { path: ${dir}/store }\n`) };
+  return { file, port: p, admin, slow, rewrite: (target: string) => writeFileSync(file, `${text(target)}\nstore: { path: ${dir}/store }\n`) };
 }
 
 describe('serve process lifecycle', () => {
@@ -45,14 +45,14 @@ describe('serve process lifecycle', () => {
     c.rewrite('slow');
     sp.child.kill('SIGHUP');
     // Like any change, the reload is a canary first (1 s here), then promoted.
-    await eventually(() => /canary v2 promoted|refused|aborted/.test(sp.stderr), 15000, 'the reload');
+    await eventually(() => /canary v2 promoted|refused|aborted/.test(sp.stderr), 60_000, 'the reload');
     assert.match(sp.stderr, /applied .* \(SIGHUP\) as canary version 2: 10% of requests for 1s beside version 1/);
     assert.match(sp.stderr, /canary v2 promoted/);
     // The catch-all route now goes to the slow pool.
     assert.equal((await request(c.port)).body, 'slow done');
     writeFileSync(c.file, 'listeners: [');
     sp.child.kill('SIGHUP');
-    await eventually(() => /reload refused/.test(sp.stderr), 15000, 'the refusal');
+    await eventually(() => /reload refused/.test(sp.stderr), 60_000, 'the refusal');
     assert.match(sp.stderr, /still serving version 2/);
     assert.equal((await request(c.port, { path: '/slow' })).status, 200);
     sp.child.kill('SIGTERM');
@@ -63,7 +63,9 @@ describe('serve process lifecycle', () => {
     const c = await config(800);
     const sp = await spawnServe(c.file, ['--drain-timeout', '5s']);
     const inflight = Promise.all([request(c.port, { path: '/slow' }), request(c.port, { path: '/slow' })]);
-    await new Promise((r) => setTimeout(r, 200));
+    // SIGTERM once both requests are at the backend (in flight through the proxy), not after a
+    // fixed pause that a loaded machine can outlast.
+    await eventually(() => c.slow.hits === 2, 10_000, 'both requests to reach the slow backend');
     sp.child.kill('SIGTERM');
     const replies = await inflight;
     assert.deepEqual(replies.map((r) => [r.status, r.body]), [[200, 'slow done'], [200, 'slow done']]);

@@ -25,7 +25,6 @@ let inst: Instance;
 let api: Backend;
 let web: Backend;
 let site: CertFiles;
-let other: CertFiles;
 let file: string;
 
 function config(maxHeaderCount = 50): string {
@@ -49,7 +48,7 @@ pools:
 before(async () => {
   dir = tempDir();
   site = makeCert(dir, 'site', ['www.example.com', 'api.example.com', 'localhost']);
-  other = makeCert(dir, 'other', ['*.other.test']);
+  makeCert(dir, 'other', ['*.other.test']);
   api = await startBackend();
   web = await startBackend();
   port = await freePort();

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { cleanup, freePort, onCleanup, portOf, serveInProcess, tempDir, writeConfig } from './helpers/harness.js';
+import { cleanup, freePort, onCleanup, portOf, rawExchange, serveInProcess, tempDir, writeConfig } from './helpers/harness.js';
 
 after(cleanup);
 
@@ -58,19 +58,24 @@ function readUntil(s: net.Socket, predicate: (text: string) => boolean, ms = 300
   });
 }
 
-describe('pass-through', () => {
-  it('tunnels a WebSocket upgrade and echoes frames both ways', async () => {
-    const ws = await wsEchoBackend();
-    const p = await freePort();
-    const file = await writeConfig(tempDir(), `
+/** The echo backend behind an http listener `web` whose one route `ws` has `match`. */
+async function serveWs(match: string): Promise<{ ws: Awaited<ReturnType<typeof wsEchoBackend>>; port: number }> {
+  const ws = await wsEchoBackend();
+  const p = await freePort();
+  const file = await writeConfig(tempDir(), `
 listeners:
   - name: web
     address: 127.0.0.1:${p}
-    routes: [{ name: ws, pool: ws }]
+    routes: [{ name: ws, match: ${match}, pool: ws }]
 pools:
   ws: { backends: [{ address: 127.0.0.1:${ws.port} }] }
 `);
-    const port = portOf(await serveInProcess(file), 'web');
+  return { ws, port: portOf(await serveInProcess(file), 'web') };
+}
+
+describe('pass-through', () => {
+  it('tunnels a WebSocket upgrade and echoes frames both ways', async () => {
+    const { ws, port } = await serveWs('{}');
     const s = net.connect(port, '127.0.0.1');
     onCleanup(() => void s.destroy());
     await new Promise((r) => s.once('connect', r));
@@ -119,18 +124,46 @@ pools:
     assert.equal(Buffer.concat(got).subarray(0, 5).toString(), 'ping\n');
   });
 
-  it('a TCP listener whose backend is down closes the client connection', async () => {
+  it('an upgrade no route matches gets 404, as a plain request does (one status table)', async () => {
+    const { ws, port } = await serveWs('{ host: chat.example }');
+    const plain = await rawExchange(port, 'GET /chat HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n');
+    const upgrade = await rawExchange(port, 'GET /chat HTTP/1.1\r\nHost: other.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    assert.match(plain.text, /^HTTP\/1\.1 404 /);
+    assert.match(upgrade.text, /^HTTP\/1\.1 404 /);
+    assert.equal(ws.seen.length, 0, 'nothing reached the backend');
+  });
+
+  it('a TCP listener whose backend is down closes the client at once, sends nothing, and counts the failure', async () => {
     const dead = await freePort();
     const p = await freePort();
     const file = await writeConfig(tempDir(), `
 listeners:
   - { name: db, address: 127.0.0.1:${p}, protocol: tcp, pool: db }
 pools:
-  db: { backends: [{ address: 127.0.0.1:${dead} }] }
+  db:
+    backends: [{ address: 127.0.0.1:${dead} }]
+    outlierDetection: { consecutiveFailures: 2, baseEjectionTime: 30s, maxEjectionPercent: 100 }
 `);
-    const port = portOf(await serveInProcess(file), 'db');
-    const s = net.connect(port, '127.0.0.1');
-    s.on('error', () => undefined);
-    await new Promise((r) => s.once('close', r));
+    const inst = await serveInProcess(file);
+    const port = portOf(inst, 'db');
+    const attempt = async () => {
+      const s = net.connect(port, '127.0.0.1');
+      onCleanup(() => void s.destroy());
+      let bytes = 0;
+      s.on('data', (d: Buffer) => (bytes += d.length));
+      s.on('error', () => undefined);
+      const closed = new Promise<'closed'>((r) => s.once('close', () => r('closed')));
+      const timer = new Promise<'open'>((r) => setTimeout(() => r('open'), 2000).unref());
+      // The connect to the dead backend is refused at once: the client must not wait for a timeout.
+      assert.equal(await Promise.race([closed, timer]), 'closed', 'the client connection is closed within 2 s');
+      assert.equal(bytes, 0, 'nothing is sent to a client whose backend never answered');
+    };
+    const up = async () => ((await inst.status()) as { backends: { pool: string; up: boolean }[] }).backends.find((b) => b.pool === 'db')?.up;
+    assert.equal(await up(), true);
+    await attempt();
+    await attempt();
+    // Two refused connects are two consecutive failures: the backend is ejected, the listener keeps serving.
+    assert.equal(await up(), false, 'the refused connects were counted as failures of the backend');
+    await attempt();
   });
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanup, eventually, freePort, request, spawnServe, startBackend, tempDir, writeConfig, onePoolConfig } from './helpers/harness.js';
 
@@ -14,7 +15,7 @@ describe('workers', () => {
     const file = await writeConfig(tempDir(), onePoolConfig(p, `
     backends:
 ${backends.map((b, i) => `      - { name: b${i}, address: ${b.address} }`).join('\n')}
-    healthCheck: { path: /healthz, interval: 200ms, timeout: 100ms, unhealthyThreshold: 1 }
+    healthCheck: { path: /healthz, interval: 500ms, timeout: 450ms, unhealthyThreshold: 2 }
     retries: { attempts: 0 }
     outlierDetection: { consecutiveFailures: 1000 }`, { rest: `admin: { address: 127.0.0.1:${admin} }\n` }));
     const sp = await spawnServe(file, ['--workers', '2']);
@@ -25,10 +26,23 @@ ${backends.map((b, i) => `      - { name: b${i}, address: ${b.address} }`).join(
     const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
     const total = [...metrics.matchAll(/^evenkeel_requests_total\{[^}]*code="200"\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
     assert.equal(total, 200, 'every worker\'s requests are counted once');
+    // The workers send their window counts as data: shares add up over both, and requests/s is
+    // known for backends that declare no capacity (it used to come only from utilization).
+    const token = readFileSync(join(dirname(file), 'store', 'admin.token'), 'utf8').trim();
+    const status = (await (await fetch(`http://127.0.0.1:${admin}/api/v1/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { pools: Record<string, { backends: { backend: string; observedShare: number; rps: number }[] }> };
+    const rows = status.pools.app.backends;
+    assert.equal(Math.round(rows.reduce((n, b) => n + b.observedShare, 0) * 1000), 1000, JSON.stringify(rows));
+    assert.ok(rows.every((b) => b.observedShare > 0 && b.rps > 0), JSON.stringify(rows));
+    assert.equal(Math.round(rows.reduce((n, b) => n + b.rps, 0) * 10), 200, 'the 200 requests over the 10 s window: 20 req/s');
     // Health checks run in the primary; verdicts must reach both workers (retries and passive ejection are off here).
+    // A worker without the verdict answers 502 for b0 for ever, so "eventually every request
+    // succeeds" holds only once both have it; no fixed wait that a loaded machine can outlast.
     await backends[0].kill();
-    await new Promise((r) => setTimeout(r, 800));
-    const after = await Promise.all(Array.from({ length: 100 }, () => request(p, { agent }).then((r) => r.status)));
+    let after: number[] = [];
+    await eventually(async () => {
+      after = await Promise.all(Array.from({ length: 100 }, () => request(p, { agent }).then((r) => r.status)));
+      return after.every((s) => s === 200);
+    }, 15_000, 'both workers to take b0 out');
     assert.deepEqual([...new Set(after)], [200]);
     // A worker that dies is replaced, and the other one serves meanwhile.
     const workers = () => readFileSync(`/proc/${sp.child.pid}/task/${sp.child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { adminToken, serve, site, steadyTraffic, type Site } from '../change/helpers.js';
 import { cleanup, eventually, onCleanup } from '../dataplane/helpers/harness.js';
-import { openBrowser, openDashboard, type Browser } from './browser.js';
+import { openBrowser, type Browser } from './browser.js';
 
 after(cleanup);
 

@@ -6,14 +6,13 @@
  * when it is promoted, 1 when it is aborted (with the monitors' reasons).
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Finding } from '../../config/findings.js';
 import { FileReadError, UsageError, VersionStateError } from '../../errors.js';
 import { AdminClient, adminOptions, ok, type AdminFlags } from '../admin-client.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';
-import type { CommandResult } from '../main.js';
+import { author, type CommandResult } from '../shared.js';
 
 interface ApplyReply {
   applied: boolean;
@@ -38,16 +37,6 @@ interface EventsReply {
 /** How often apply looks at a running canary, and how long past its duration it waits for a verdict. */
 const POLL_MS = 500;
 const VERDICT_GRACE_MS = 30_000;
-
-/** Who made a change, as recorded: --author, else the login name. */
-export function author(flag: string | undefined): string {
-  if (flag) return flag;
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function registerApply(program: Command, result: CommandResult): void {
   adminOptions(program

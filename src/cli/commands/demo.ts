@@ -19,12 +19,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { validateFile, type Analysed } from '../../analysis/index.js';
 import type { Instance } from '../../control/instance.js';
-import { durationFlag } from '../flags.js';
+import { type CommandResult, durationFlag } from '../shared.js';
 import { pct } from '../../core/text.js';
 import type { DemoBackend, Traffic, TrafficTotals } from '../../demo/index.js';
 import { UsageError } from '../../errors.js';
 import { displayPath } from '../format.js';
-import type { CommandResult } from '../main.js';
 
 /** Runs a CLI command in this process (main), resolving to its exit code. */
 type Run = (argv: string[]) => Promise<number>;

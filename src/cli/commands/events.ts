@@ -2,24 +2,8 @@
 import type { Command } from 'commander';
 import { describeEvent } from '../../control/report/wording.js';
 import type { StoreEvent } from '../../control/store/types.js';
-import { parseDuration } from '../../core/duration.js';
-import { UsageError } from '../../errors.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
-import type { CommandResult } from '../main.js';
-
-/** An ISO time, or a duration meaning that long ago (`30m`). */
-export function parseTime(v: string, flag: string): string {
-  if (/^\d+(\.\d+)?(ms|s|m|h)$/.test(v)) {
-    try {
-      return new Date(Date.now() - parseDuration(v)).toISOString();
-    } catch {
-      // fall through
-    }
-  }
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new UsageError(`${flag} ${v}: expected an ISO time (2025-01-31T14:00:00Z) or a duration ago (30m, 2h)`);
-  return new Date(t).toISOString();
-}
+import { parseTime, type CommandResult } from '../shared.js';
 
 export function registerEvents(program: Command, _result: CommandResult): void {
   adminOptions(program

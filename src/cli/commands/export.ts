@@ -10,10 +10,9 @@ import { prometheusRules } from '../../control/alerts/index.js';
 import { FileReadError } from '../../errors.js';
 import { renderHaproxy } from '../../formats/haproxy/write.js';
 import { renderNginx } from '../../formats/nginx/write.js';
-import { durationFlag } from '../flags.js';
+import { durationFlag } from '../shared.js';
 import { displayPath, formatFinding } from '../format.js';
-import type { CommandResult } from '../main.js';
-import { DEFAULT_CONFIG } from './validate.js';
+import { type CommandResult, DEFAULT_CONFIG } from '../shared.js';
 
 interface ExportFlags {
   config: string;

@@ -10,7 +10,7 @@ import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { pct } from '../../core/text.js';
 import { UsageError } from '../../errors.js';
 import { displayPath, fmtRps, formatFinding, loadWord, summaryLine, table } from '../format.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../shared.js';
 
 interface Side {
   share: number;

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Finding } from '../../config/findings.js';
 import { AdminClient, adminOptions, ok, type AdminFlags } from '../admin-client.js';
 import { formatFinding } from '../format.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../shared.js';
 
 interface ReloadReply {
   applied: boolean;

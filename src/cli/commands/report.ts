@@ -9,8 +9,7 @@ import { findIncidents, writeReport } from '../../control/report/index.js';
 import type { ConfigVersion, StoreEvent } from '../../control/store/types.js';
 import { UsageError } from '../../errors.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
-import type { CommandResult } from '../main.js';
-import { parseTime } from './events.js';
+import { type CommandResult, parseTime } from '../shared.js';
 
 /** How far before the range the journal is read for the change behind an incident. */
 const LOOKBACK_MS = 3_600_000;

@@ -7,8 +7,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { AdminClient, adminOptions, ok, type AdminFlags } from '../admin-client.js';
-import type { CommandResult } from '../main.js';
-import { author } from './apply.js';
+import { author, type CommandResult } from '../shared.js';
 
 interface RollbackReply {
   from: number;

@@ -1,7 +1,7 @@
 /** `evenkeel schema`: prints the config's JSON Schema (draft-7) for editors. */
 import type { Command } from 'commander';
 import { configJsonSchema } from '../../config/index.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../shared.js';
 
 export function registerSchema(program: Command, _result: CommandResult): void {
   program

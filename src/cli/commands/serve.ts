@@ -12,9 +12,7 @@ import { validateFile } from '../../analysis/index.js';
 import type { ReloadResult } from '../../control/instance.js';
 import { ConfigRefusedError, UsageError } from '../../errors.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';
-import { durationFlag } from '../flags.js';
-import type { CommandResult } from '../main.js';
-import { DEFAULT_CONFIG } from './validate.js';
+import { type CommandResult, DEFAULT_CONFIG, durationFlag } from '../shared.js';
 
 interface ServeFlags {
   config: string;

@@ -5,7 +5,7 @@ import type { PoolsStatus } from '../../control/status.js';
 import { pct } from '../../core/text.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { fmtRps, table } from '../format.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../shared.js';
 
 interface StatusReply {
   version: number;

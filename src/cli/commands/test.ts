@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { runSuiteFile } from '../../analysis/index.js';
 import { UsageError } from '../../errors.js';
 import { displayPath, formatFinding } from '../format.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../shared.js';
 
 /** Suites found when none is named: `*.test.yaml` below the working directory (not node_modules or dot folders). */
 export function findSuites(dir: string, depth = 4): string[] {

@@ -5,10 +5,7 @@ import { UsageError } from '../../errors.js';
 import { analyzeLoaded } from '../../analysis/index.js';
 import { foreignHints, formatOptions, loadForCommand, type FormatFlags } from '../load.js';
 import { distributionTables, formatFinding, summaryLine } from '../format.js';
-import type { CommandResult } from '../main.js';
-
-/** The config file used when none is given. */
-export const DEFAULT_CONFIG = 'evenkeel.yaml';
+import { DEFAULT_CONFIG, type CommandResult } from '../shared.js';
 
 export function registerValidate(program: Command, result: CommandResult): void {
   formatOptions(program

@@ -4,7 +4,7 @@ import { unifiedDiff } from '../../control/report/diff.js';
 import { UsageError } from '../../errors.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { table } from '../format.js';
-import type { CommandResult } from '../main.js';
+import type { CommandResult } from '../shared.js';
 
 /** A version as the API lists it. */
 interface VersionMeta {

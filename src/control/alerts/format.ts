@@ -2,10 +2,11 @@
  * Webhook bodies: `json` (evenkeel's own shape), `slack` (an incoming-webhook message) and
  * `alertmanager` (the array POST /api/v2/alerts takes; a resolution carries endsAt).
  */
+import type { Config } from '../../config/index.js';
 import type { AlertNotice } from './notice.js';
 
-/** The formats alerts.webhooks[].format names. */
-export type WebhookFormat = 'json' | 'slack' | 'alertmanager';
+/** The formats alerts.webhooks[].format names (from the schema). */
+export type WebhookFormat = Config['alerts']['webhooks'][number]['format'];
 
 /** The request body for `notice` in `format`. */
 export function formatNotice(notice: AlertNotice, format: WebhookFormat): unknown {

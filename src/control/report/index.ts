@@ -1,5 +1,5 @@
 /** Incident reports: incidents from the journal, config diffs, and the postmortem Markdown. */
 export { writeReport, type ReportInput } from './markdown.js';
 export { findIncidents, alertId, type Incident } from './incident.js';
-export { diffLines, unifiedDiff, changedKeys, summarizeDiff, type DiffLine } from './diff.js';
+export { unifiedDiff, changedKeys, summarizeDiff } from './diff.js';
 export type { ReportFinding } from './wording.js';

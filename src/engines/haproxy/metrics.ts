@@ -6,6 +6,7 @@ import type { VersionInfo } from '../../proxy/index.js';
 import type { BackendSnapshot } from '../../telemetry/index.js';
 import type { CounterBook } from './stats.js';
 import type { EngineView } from './view.js';
+import { esc, gauge } from './exposition.js';
 
 /** What the exposition is made from. */
 export interface MetricsSource {
@@ -37,23 +38,4 @@ export function engineMetrics(m: MetricsSource): string {
       : '')
     + gauge('evenkeel_engine_info', 'The engine serving (value 1)', [[`engine="haproxy",version="${esc(m.version)}"`, 1]])
     + gauge('evenkeel_engine_reloads', 'HAProxy reloads since evenkeel started it', [['', m.reloads]]);
-}
-
-/** A counter family in Prometheus text. */
-export function counter(name: string, help: string, values: ReadonlyMap<string, number>): string {
-  let out = `# HELP ${name} ${help}\n# TYPE ${name} counter\n`;
-  for (const [labels, v] of values) out += `${name}{${labels}} ${v}\n`;
-  return out;
-}
-
-/** A gauge family in Prometheus text. */
-export function gauge(name: string, help: string, rows: readonly [string, number][]): string {
-  let out = `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
-  for (const [labels, v] of rows) out += `${name}${labels ? `{${labels}}` : ''} ${v}\n`;
-  return out;
-}
-
-/** Prometheus label value escaping. */
-export function esc(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

@@ -8,7 +8,7 @@ import type { Config } from '../../config/schema.js';
 import { haName } from '../../formats/haproxy/render/text.js';
 import { CANARY_PREFIX } from '../../formats/haproxy/write.js';
 import { SHARE_WINDOW_S, type BackendSnapshot } from '../../telemetry/index.js';
-import { counter, esc } from './metrics.js';
+import { counter, esc } from './exposition.js';
 import { STATUS_CLASSES, type CounterBook, type StatRow } from './stats.js';
 
 /** One HAProxy server as evenkeel names it. */

@@ -20,8 +20,5 @@ export function testSE(x: number, n: number, q: number): number {
   return Math.max(proportionSE(x, n), Math.sqrt((b * (1 - b)) / Math.max(n, 1)));
 }
 
-/** Rounds for figures in alerts (payloads stay readable). */
-export function round(x: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
+/** Rounds for figures in alerts (payloads stay readable); one helper for every folder, in core/. */
+export { round } from '../../core/index.js';

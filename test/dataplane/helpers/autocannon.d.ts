@@ -12,6 +12,7 @@ declare module 'autocannon' {
     timeouts: number;
     requests: { total: number; average: number };
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** The run: awaitable for its result; `stop()` ends it early (the result covers what ran). */
+  function autocannon(options: Options): Promise<Result> & { stop(): void };
   export default autocannon;
 }

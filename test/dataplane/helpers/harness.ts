@@ -204,7 +204,8 @@ export async function spawnServe(file: string, args: string[] = []): Promise<Ser
       await p.exited;
     }
   });
-  const until = Date.now() + 30_000;
+  // Generous: with --workers each worker loads through tsx, which on a loaded machine takes long.
+  const until = Date.now() + 90_000;
   while (!/admin: /.test(p.stdout)) {
     if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${p.stderr}`);
     if (Date.now() > until) throw new Error(`serve did not start: ${p.stdout}${p.stderr}`);
