@@ -234,6 +234,7 @@ function resolvePaths(config: Config, file: string): Config {
   const traffic = config.guardrails.traffic;
   return {
     ...config,
+    listeners: config.listeners.map((l) => (l.accessLog?.path ? { ...l, accessLog: { ...l.accessLog, path: abs(l.accessLog.path) } } : l)),
     guardrails: { ...config.guardrails, traffic: traffic?.sample ? { ...traffic, sample: abs(traffic.sample) } : traffic },
     admin: { ...config.admin, tokenFile: config.admin.tokenFile ? abs(config.admin.tokenFile) : undefined },
     store: { ...config.store, path: abs(config.store.path) },

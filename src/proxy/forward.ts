@@ -77,6 +77,15 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   if (route === undefined) return reply(ex, 404, ex.body !== null);
   const rr = snap.routes.get(route)!;
   ex.route = rr;
+  if (rr.limiter !== undefined) {
+    const wait = rr.limiter.take(ex, ex.start);
+    if (wait > 0) {
+      ex.key = rr.limited;
+      // RFC 6585 §4: 429, and RFC 9110 §10.2.3: when a token will be there again.
+      ex.res.setHeader('retry-after', wait);
+      return reply(ex, 429, ex.body !== null);
+    }
+  }
   const t = route.pickTarget();
   const pool = t >= 0 ? rr.pools[t] : undefined;
   ex.target = t < 0 ? 0 : t;

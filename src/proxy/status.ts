@@ -39,7 +39,7 @@ export function statusFor(kind: FailureKind): number {
 }
 
 const REASONS: Record<number, string> = {
-  400: 'bad request\n', 404: 'no route matches this request\n', 413: 'request body too large\n', 431: 'request header fields too large\n',
+  400: 'bad request\n', 404: 'no route matches this request\n', 413: 'request body too large\n', 431: 'request header fields too large\n', 429: 'too many requests: slow down and retry after the time in Retry-After\n',
   502: 'bad gateway: the backend failed or sent an invalid response\n', 503: 'no backend available\n', 504: 'gateway timeout: the backend did not answer in time\n',
 };
 
@@ -59,6 +59,6 @@ export function sendStatus(res: ServerResponse, status: number, close: boolean):
 
 /** A raw response for a socket with no ServerResponse (parse errors, failed upgrades). */
 export function rawStatus(status: number): string {
-  const text: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+  const text: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
   return `HTTP/1.1 ${status} ${text[status] ?? 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
 }

@@ -58,6 +58,15 @@ export class Metrics {
       } });
     requestCounter('evenkeel_requests_total', 'Requests by listener, route, pool, backend and status sent to the client', false);
     requestCounter('evenkeel_canary_requests_total', 'Requests served by a config canary (also counted in evenkeel_requests_total)', true);
+    // Our own 429s carry a key with a route and no pool (proxy/snapshot.ts `limited`).
+    new Counter({ name: 'evenkeel_rate_limited_total', help: 'Requests a route\'s rateLimit answered 429 (per process buckets; summed over workers)', labelNames: ['listener', 'route'], registers,
+      collect() {
+        this.reset();
+        for (const s of self.all) {
+          const k = s.key;
+          if (k.pool === '' && k.route !== '' && s.byStatus[429] > 0) this.inc({ listener: k.listener, route: k.route }, s.byStatus[429]);
+        }
+      } });
     this.duration = new FastHistogram('evenkeel_request_duration_seconds', 'Time from request to the end of the response', BUCKETS, registry);
     this.connections = new Gauge({ name: 'evenkeel_active_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers, aggregator: 'sum' });
     new Gauge({ name: 'evenkeel_backend_up', help: '1 when the backend is usable (healthy, not ejected)', labelNames: ['pool', 'backend'], registers, aggregator: 'min',
