@@ -46,8 +46,14 @@ export class ClusterPlane implements Plane {
     cluster.setupPrimary({ silent: false, execArgv });
   }
 
+  /** SIGUSR1 (logrotate) to the primary: every worker reopens its access logs. */
+  private readonly onReopen = () => {
+    for (const w of this.workers) w.process.kill('SIGUSR1');
+  };
+
   /** Forks the workers and waits until each is ready. */
   async start(): Promise<void> {
+    process.on('SIGUSR1', this.onReopen);
     await Promise.all(Array.from({ length: this.count }, () => this.fork()));
   }
 
@@ -158,6 +164,7 @@ export class ClusterPlane implements Plane {
 
   async drain(deadlineMs: number): Promise<void> {
     this.stopping = true;
+    process.off('SIGUSR1', this.onReopen);
     await Promise.all([...this.workers].map((w) => new Promise<void>((resolve) => {
       const kill = setTimeout(() => w.process.kill('SIGKILL'), deadlineMs + 2000);
       w.once('exit', () => {

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { DataPlane, TrafficRecorder, type BoundListener, type SampledRequest, type VersionInfo } from '../proxy/index.js';
-import { configChannel, Metrics, type BackendSnapshot } from '../telemetry/index.js';
+import { AccessLogs, configChannel, Metrics, type BackendSnapshot } from '../telemetry/index.js';
 
 /** One backend's observed traffic. */
 export interface ObservedBackend {
@@ -40,6 +40,8 @@ export class LocalPlane implements Plane {
   readonly dataplane = new DataPlane();
   readonly metrics = new Metrics();
   readonly recorder = new TrafficRecorder();
+  /** The listeners' access logs (a subscriber of the request channel; SIGUSR1 reopens them). */
+  readonly accessLogs = new AccessLogs();
 
   constructor() {
     this.metrics.setStateProvider(() => this.dataplane.backends());
@@ -47,6 +49,7 @@ export class LocalPlane implements Plane {
 
   async apply(config: Config, info: VersionInfo): Promise<BoundListener[]> {
     await this.dataplane.apply(config, info);
+    this.accessLogs.configure(config.listeners);
     if (configChannel.hasSubscribers) configChannel.publish({ ...info, applied: true });
     return this.dataplane.bound();
   }
@@ -91,5 +94,6 @@ export class LocalPlane implements Plane {
     this.metrics.close();
     this.recorder.close();
     await this.dataplane.close(0);
+    this.accessLogs.close();
   }
 }

@@ -144,6 +144,7 @@ class ProxyExchange extends Exchange {
     }
     const res = this.res;
     this.status = status;
+    this.upstreamAt = performance.now();
     if (res.destroyed) {
       this.abort?.();
       return false;
@@ -171,6 +172,7 @@ class ProxyExchange extends Exchange {
       return false;
     }
     if (this.head !== null) this.flushHead();
+    this.bytes += chunk.length;
     if (res.write(chunk)) return true;
     // Backpressure: undici pauses this upstream socket until the client drains.
     res.once('drain', this.resume!);
@@ -271,7 +273,7 @@ function publishError(ex: Exchange, message: string, code: string, status: numbe
 
 /** Sends our own status (404, 413, 431, 502, 503, 504…) and completes the exchange. */
 function reply(ex: Exchange, status: number, close: boolean): void {
-  sendStatus(ex.res, status, close);
+  ex.bytes = sendStatus(ex.res, status, close);
   finish(ex, status);
 }
 

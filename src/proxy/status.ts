@@ -43,11 +43,11 @@ const REASONS: Record<number, string> = {
   502: 'bad gateway: the backend failed or sent an invalid response\n', 503: 'no backend available\n', 504: 'gateway timeout: the backend did not answer in time\n',
 };
 
-/** Sends evenkeel's own response (no backend involved). `close` ends the connection (the request body was not read). */
-export function sendStatus(res: ServerResponse, status: number, close: boolean): void {
+/** Sends evenkeel's own response (no backend involved); returns the body bytes sent. `close` ends the connection (the request body was not read). */
+export function sendStatus(res: ServerResponse, status: number, close: boolean): number {
   if (res.headersSent || res.destroyed) {
     if (!res.writableEnded) res.destroy();
-    return;
+    return 0;
   }
   const body = REASONS[status] ?? 'error\n';
   res.statusCode = status;
@@ -55,6 +55,7 @@ export function sendStatus(res: ServerResponse, status: number, close: boolean):
   res.setHeader('content-length', Buffer.byteLength(body));
   if (close) res.shouldKeepAlive = false;
   res.end(body);
+  return body.length;
 }
 
 /** A raw response for a socket with no ServerResponse (parse errors, failed upgrades). */

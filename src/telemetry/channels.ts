@@ -24,6 +24,21 @@ export interface RequestRecord {
   readonly start: number;
 }
 
+/** What the access log reads from a finished request (also the proxy's exchange object). */
+export interface AccessRecord extends RequestRecord {
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly clientIp: string;
+  readonly retries: number;
+  /** Response body bytes sent to the client. */
+  readonly bytes: number;
+  /** performance.now() when the backend's response head arrived; 0 when none did. */
+  readonly upstreamAt: number;
+  readonly snapshot: { readonly info: { readonly version: number } };
+  readonly req: { readonly rawHeaders: readonly string[]; readonly httpVersion: string };
+}
+
 /** An endpoint became usable or unusable, and why. */
 export interface EndpointEvent {
   readonly key: string;

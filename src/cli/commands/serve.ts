@@ -3,7 +3,8 @@
  * active version, or, on an empty store, the file as version 1 (an invalid file is refused with
  * its findings, exit 1). Prints where it listens, the admin address and the version, and says
  * so when the file differs from the stored version. SIGHUP applies the file's current text
- * through the same gate as `evenkeel apply`; SIGTERM and SIGINT drain, then exit.
+ * through the same gate as `evenkeel apply`; SIGUSR1 reopens the access logs; SIGTERM and
+ * SIGINT drain, then exit.
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -105,6 +106,9 @@ async function serve(flags: ServeFlags): Promise<number> {
         },
       );
     };
+    // The access logs reopen on SIGUSR1 (their own listener); without any listener Node would
+    // open its inspector on it.
+    process.on('SIGUSR1', () => undefined);
     process.on('SIGHUP', onHup);
     process.once('SIGTERM', () => onStop('SIGTERM'));
     process.once('SIGINT', () => onStop('SIGINT'));
