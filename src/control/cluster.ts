@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
 import { CanaryError } from '../errors.js';
 import type { BoundListener, SampledRequest, VersionInfo } from '../proxy/index.js';
-import type { BackendSnapshot } from '../telemetry/index.js';
+import { HealthCheckMetrics, type BackendSnapshot } from '../telemetry/index.js';
 import type { ObservedBackend, Plane } from './plane.js';
 import { observedFromMetrics } from './status.js';
 import type { FromWorker, ToWorker } from './worker.js';
@@ -34,6 +34,8 @@ export class ClusterPlane implements Plane {
   private readonly workers = new Set<Worker>();
   private readonly verdicts = new Map<string, boolean>();
   private readonly aggregator = new AggregatorRegistry();
+  /** Health checks run here, in the primary: their counters are not the workers'. */
+  private readonly checks = new HealthCheckMetrics();
   private current: { config: Config; info: VersionInfo } | undefined;
   private canary: { config: Config; info: VersionInfo; fraction: number } | undefined;
   private stopping = false;
@@ -149,8 +151,8 @@ export class ClusterPlane implements Plane {
     for (const w of this.workers) if (w.isConnected()) w.send({ type: 'health', key, up } satisfies ToWorker);
   }
 
-  metricsText(): Promise<string> {
-    return this.aggregator.clusterMetrics();
+  async metricsText(): Promise<string> {
+    return `${await this.aggregator.clusterMetrics()}${await this.checks.text()}`;
   }
 
   backends(): BackendSnapshot[] {
@@ -177,6 +179,7 @@ export class ClusterPlane implements Plane {
   }
 
   async close(): Promise<void> {
+    this.checks.close();
     if (this.workers.size > 0) await this.drain(1000);
   }
 }

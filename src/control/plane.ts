@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { DataPlane, TrafficRecorder, type BoundListener, type SampledRequest, type VersionInfo } from '../proxy/index.js';
-import { AccessLogs, configChannel, Metrics, type BackendSnapshot } from '../telemetry/index.js';
+import { AccessLogs, configChannel, HealthCheckMetrics, Metrics, type BackendSnapshot } from '../telemetry/index.js';
 
 /** One backend's observed traffic. */
 export interface ObservedBackend {
@@ -42,6 +42,8 @@ export class LocalPlane implements Plane {
   readonly recorder = new TrafficRecorder();
   /** The listeners' access logs (a subscriber of the request channel; SIGUSR1 reopens them). */
   readonly accessLogs = new AccessLogs();
+  /** Active health-check results (the checker runs in this process). */
+  readonly checks = new HealthCheckMetrics();
 
   constructor() {
     this.metrics.setStateProvider(() => this.dataplane.backends());
@@ -74,8 +76,8 @@ export class LocalPlane implements Plane {
     this.dataplane.setHealth(key, up);
   }
 
-  metricsText(): Promise<string> {
-    return this.metrics.text();
+  async metricsText(): Promise<string> {
+    return `${await this.metrics.text()}${await this.checks.text()}`;
   }
 
   backends(): BackendSnapshot[] {
@@ -92,6 +94,7 @@ export class LocalPlane implements Plane {
 
   async close(): Promise<void> {
     this.metrics.close();
+    this.checks.close();
     this.recorder.close();
     await this.dataplane.close(0);
     this.accessLogs.close();

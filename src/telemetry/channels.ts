@@ -22,6 +22,15 @@ export interface RequestRecord {
   readonly status: number;
   /** Start, from performance.now(). */
   readonly start: number;
+  /** Times it was sent to another backend after a failure. */
+  readonly retries: number;
+}
+
+/** One active health check finished (published by the checker, in the primary). */
+export interface HealthCheckEvent {
+  /** The backend's address key. */
+  readonly key: string;
+  readonly pass: boolean;
 }
 
 /** What the access log reads from a finished request (also the proxy's exchange object). */
@@ -76,6 +85,7 @@ export const endpointChannel = diagnostics.channel('evenkeel:endpoint');
 export const upstreamErrorChannel = diagnostics.channel('evenkeel:upstream-error');
 export const connectionChannel = diagnostics.channel('evenkeel:connection');
 export const configChannel = diagnostics.channel('evenkeel:config');
+export const healthCheckChannel = diagnostics.channel('evenkeel:health-check');
 /** A sampled request's head (the live traffic sample); carries the proxy's exchange object. */
 export const sampleChannel = diagnostics.channel('evenkeel:sample');
 
