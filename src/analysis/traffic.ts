@@ -9,6 +9,10 @@
  *   backends with weight > 0; consistent-hash hashes each sampled request's key through the
  *   real table (no sample: the table's slot shares, i.e. a high-cardinality key).
  * - Backends that share an address are one server for capacity, across pools too.
+ * - A sticky pool (`stickiness`) gets the shares of its new sessions: a session's first
+ *   request is balanced by the algorithm and the rest follow it, so over many sessions the
+ *   backends' shares are the algorithm's (a few heavy sessions are what the sample shows).
+ * - A route's rateLimit caps what its sampled keys can send (capByRateLimits).
  */
 import { addressKey } from '../core/address.js';
 import { compileKeyExtractor, MaglevTable } from '../balancer/index.js';

@@ -8,10 +8,10 @@ import type { Config, Listener } from '../config/schema.js';
 import { CanaryError } from '../errors.js';
 import { endpointChannel } from '../telemetry/channels.js';
 import type { BackendSnapshot } from '../telemetry/state.js';
-import { EndpointRegistry, type EndpointState } from '../upstream/index.js';
+import { EndpointRegistry, loadStickyKey, type EndpointState } from '../upstream/index.js';
 import { HttpListener } from './listener.js';
 import type { RateLimiter } from './rate-limit.js';
-import { Snapshot, type VersionInfo } from './snapshot.js';
+import { Snapshot, type SnapshotShared, type VersionInfo } from './snapshot.js';
 import { TcpListener } from './tcp.js';
 
 /** Where a listener listens. */
@@ -39,6 +39,14 @@ export class DataPlane {
     this.registry = new EndpointRegistry(publishEndpoint);
   }
 
+  /** The state a new snapshot shares with the others; the stickiness key is read once, when a pool first needs it. */
+  private shared(config: Config): SnapshotShared {
+    if (this.stickyKey === undefined && Object.values(config.pools).some((p) => p.stickiness)) this.stickyKey = loadStickyKey(config.store.path);
+    return { limiters: this.limiters, stickyKey: this.stickyKey };
+  }
+
+  private stickyKey: Buffer | undefined;
+
   /** The snapshot being served. */
   get current(): Snapshot | undefined {
     return this.snap;
@@ -49,7 +57,7 @@ export class DataPlane {
    * previous version keeps serving and this rejects. Removed listeners drain in the background.
    */
   async apply(config: Config, info: VersionInfo, drainMs = 30_000): Promise<void> {
-    const snap = new Snapshot(config, info, this.registry, false, this.limiters);
+    const snap = new Snapshot(config, info, this.registry, false, this.shared(config));
     const next = new Map<string, { config: Listener; l: AnyListener }>();
     const fresh: AnyListener[] = [];
     try {
@@ -97,7 +105,7 @@ export class DataPlane {
     if (!active) throw new CanaryError('nothing is served yet');
     if (!sameListeners(config, active.config)) throw new CanaryError('its listeners differ from the active version\'s (a canary serves a slice of the same sockets)');
     this.stopCanary();
-    const snap = new Snapshot(config, info, this.registry, true, this.limiters);
+    const snap = new Snapshot(config, info, this.registry, true, this.shared(config));
     this.canarySnap = snap;
     const slice = { snap, fraction: Math.min(1, Math.max(0, fraction)) };
     for (const { l } of this.listeners.values()) l.canary = slice;

@@ -55,6 +55,8 @@ export class Exchange implements RequestInfo, AccessRecord, RequestHeadInfo {
   retries = 0;
   /** Response body bytes sent to the client (the access log's `bytes`). */
   bytes = 0;
+  /** The backend index a valid stickiness cookie chose (-1: none, or it could not take the request). */
+  stuck = -1;
   /** performance.now() when the relayed response head arrived from the backend; 0 when none did. */
   upstreamAt = 0;
   /** A backend status that will be retried instead of relayed. */

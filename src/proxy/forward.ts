@@ -92,7 +92,9 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   ex.key = rr.noBackend[ex.target];
   if (pool === undefined) return reply(ex, 503, ex.body !== null);
   ex.pool = pool;
-  const i = pool.pick(ex);
+  let i = -1;
+  if (pool.sticky !== undefined) i = ex.stuck = pool.stickyPick(ex);
+  if (i < 0) i = pool.pick(ex);
   if (i < 0) return reply(ex, 503, ex.body !== null);
   ex.index = i;
   pool.active++;
@@ -153,6 +155,10 @@ class ProxyExchange extends Exchange {
     // Held until the first body byte or the end: Node would not send it before then either, and
     // a backend that fails in between still gets its client a 502 instead of a cut connection.
     this.head = downstreamResponseHeaders(raw);
+    // A new session, or one whose backend could not take it (or failed it): the cookie names
+    // the backend that answered.
+    const sticky = this.pool!.sticky;
+    if (sticky !== undefined && this.stuck !== this.index) this.head.push('set-cookie', sticky.setCookie[this.index]);
     this.resume = resume;
     return true;
   }

@@ -49,6 +49,14 @@ export function pickSnapshot(s: Serving): Snapshot {
   return c !== undefined && Math.random() < c.fraction ? c.snap : s.snap;
 }
 
+/** What the data plane keeps across versions and hands to each snapshot. */
+export interface SnapshotShared {
+  /** Rate limiters by id, so buckets survive a reload. */
+  readonly limiters?: Map<string, RateLimiter>;
+  /** Signs stickiness cookies (upstream/sticky.ts). */
+  readonly stickyKey?: Buffer;
+}
+
 /** A compiled config version. */
 export class Snapshot {
   readonly pools = new Map<string, PoolRuntime>();
@@ -62,13 +70,11 @@ export class Snapshot {
   /** Ids of the rate limiters this version uses (the data plane forgets the others). */
   readonly limiterIds = new Set<string>();
 
-  /**
-   * `canary`: this version serves a config canary's slice; its metric keys say so.
-   * `limiters`: rate limiters by id, shared across versions so buckets survive a reload.
-   */
-  constructor(readonly config: Config, readonly info: VersionInfo, readonly registry: EndpointRegistry, readonly canary = false, limiters = new Map<string, RateLimiter>()) {
+  /** `canary`: this version serves a config canary's slice; its metric keys say so. */
+  constructor(readonly config: Config, readonly info: VersionInfo, readonly registry: EndpointRegistry, readonly canary = false, shared: SnapshotShared = {}) {
+    const limiters = shared.limiters ?? new Map<string, RateLimiter>();
     registry.beginConfig();
-    for (const [name, pool] of Object.entries(config.pools)) this.pools.set(name, new PoolRuntime(name, pool, registry));
+    for (const [name, pool] of Object.entries(config.pools)) this.pools.set(name, new PoolRuntime(name, pool, registry, shared.stickyKey));
     for (const l of config.listeners) {
       const table = compileRouteTable(l);
       this.tables.set(l.name, table);
