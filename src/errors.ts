@@ -103,5 +103,12 @@ export class CanaryError extends EvenkeelError {
   }
 }
 
+/** `serve --pid-file` names a file that holds the pid of a live process, or cannot be written. Exit 2. */
+export class PidFileError extends EvenkeelError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EK_E_PID_FILE', message, 2, options);
+  }
+}
+
 /** Every code above, pinned by a test so none is renamed or reused silently. */
-export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE', 'EK_E_CONFIG_REFUSED', 'EK_E_INSTANCE', 'EK_E_CANARY'] as const;
+export const ERROR_CODES = ['EK_E_FILE_READ', 'EK_E_USAGE', 'EK_E_DURATION', 'EK_E_ADDRESS', 'EK_E_BODY_LIMIT', 'EK_E_LISTEN', 'EK_E_ADMIN_EXPOSED', 'EK_E_STORE', 'EK_E_VERSION_STATE', 'EK_E_CONFIG_REFUSED', 'EK_E_INSTANCE', 'EK_E_CANARY', 'EK_E_PID_FILE'] as const;

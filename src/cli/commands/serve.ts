@@ -4,7 +4,7 @@
  * its findings, exit 1). Prints where it listens, the admin address and the version, and says
  * so when the file differs from the stored version. SIGHUP applies the file's current text
  * through the same gate as `evenkeel apply`; SIGUSR1 reopens the access logs; SIGTERM and
- * SIGINT drain, then exit.
+ * SIGINT drain, then exit. `--pid-file FILE` holds the pid while serving.
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -14,6 +14,7 @@ import type { ReloadResult } from '../../control/instance.js';
 import { ConfigRefusedError, UsageError } from '../../errors.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';
 import { durationFlag } from '../flags.js';
+import { checkPidFile, removePidFile, writePidFile } from '../pid-file.js';
 import type { CommandResult } from '../main.js';
 import { DEFAULT_CONFIG } from './validate.js';
 
@@ -22,6 +23,7 @@ interface ServeFlags {
   workers?: string;
   drainTimeout: string;
   log: boolean;
+  pidFile?: string;
 }
 
 export function registerServe(program: Command, result: CommandResult): void {
@@ -32,6 +34,7 @@ export function registerServe(program: Command, result: CommandResult): void {
     .option('--workers <n>', 'data-plane processes (overrides workers: in the config; "auto" = one per core)')
     .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests', '10s')
     .option('--no-log', 'no JSON logs on stderr')
+    .option('--pid-file <file>', 'write the pid here while serving (removed on stop; refuses to start when it names a live process)')
     .action(async (flags: ServeFlags) => {
       if (cluster.isWorker) {
         // The data plane (undici, prom-client, pino) is loaded only by serve, so validate,
@@ -48,6 +51,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   const workers = parseWorkers(flags.workers);
   const drainMs = durationFlag('--drain-timeout', flags.drainTimeout);
   const file = flags.config;
+  if (flags.pidFile !== undefined) checkPidFile(flags.pidFile);
   const report = validateFile(file);
   if (!report.config) {
     process.stderr.write(report.findings.map((f) => formatFinding(f, file)).join(''));
@@ -64,6 +68,15 @@ async function serve(flags: ServeFlags): Promise<number> {
     process.stderr.write(summaryLine(file, report.findings, 'valid', 'refused: nothing was started'));
     return 1;
   }
+  if (flags.pidFile !== undefined) {
+    try {
+      writePidFile(flags.pidFile);
+    } catch (err) {
+      await inst.stop(0);
+      throw err;
+    }
+  }
+  const pidFile = flags.pidFile;
   const boot = inst.boot;
   if (boot.source === 'file') process.stderr.write(report.findings.filter((f) => f.severity !== 'info').map((f) => formatFinding(f, file)).join(''));
   const v = boot.version;
@@ -97,10 +110,12 @@ async function serve(flags: ServeFlags): Promise<number> {
       setTimeout(() => process.exit(0), drainMs + 3000).unref();
       inst.stop(drainMs).then(
         () => {
+          if (pidFile !== undefined) removePidFile(pidFile);
           process.stderr.write('evenkeel: stopped\n');
           resolve(0);
         },
         (err: Error) => {
+          if (pidFile !== undefined) removePidFile(pidFile);
           process.stderr.write(`evenkeel: error while stopping: ${err.message}\n`);
           resolve(1);
         },
