@@ -59,7 +59,7 @@ export class AccessLogs {
       if (used.has(id)) continue;
       this.dests.delete(id);
       // Lines still queued for it are written first (the batch holds the old writer).
-      setImmediate(() => d.end());
+      setImmediate(() => finish(id, d));
     }
     if (next.size > 0 && !this.subscribed) {
       requestChannel.subscribe(this.onRequest);
@@ -81,10 +81,7 @@ export class AccessLogs {
   close(): void {
     this.write();
     this.configure([]);
-    for (const d of this.dests.values()) {
-      d.flushSync();
-      d.end();
-    }
+    for (const [id, d] of this.dests) finish(id, d);
     this.dests.clear();
   }
 
@@ -122,6 +119,16 @@ export class AccessLogs {
     this.ends.length = 0;
     this.writers.length = 0;
   }
+}
+
+/** Writes out what a destination buffers and closes it; standard output is flushed, never closed. */
+function finish(id: string, d: Destination): void {
+  try {
+    d.flushSync();
+  } catch {
+    // Not open yet (nothing written), or the disk refused: nothing more to do.
+  }
+  if (id !== '-') d.end();
 }
 
 /** Milliseconds, rounded to microseconds. */

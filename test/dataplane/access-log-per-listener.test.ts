@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanup, freePort, portOf, request, serveInProcess, startBackend, tempDir, writeConfig } from './helpers/harness.js';
+import { cleanup, eventually, freePort, portOf, request, serveInProcess, spawnServe, startBackend, tempDir, writeConfig } from './helpers/harness.js';
 
 after(cleanup);
 
@@ -90,5 +90,22 @@ describe('accessLog on a listener', () => {
     await sleep(200);
     const n = readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter(Boolean).length;
     assert.ok(n > 15 && n < 75, `${n} of 200 logged at sample 0.2`);
+  });
+
+  it('writes to standard output with stdout: true, and flushes it when serve drains', async () => {
+    const b = await startBackend();
+    const port = await freePort();
+    const sp = await spawnServe(await writeConfig(tempDir(), `listeners:
+  - name: web
+    address: 127.0.0.1:${port}
+    accessLog: { stdout: true, format: combined }
+    routes: [{ name: all, pool: app }]
+pools:
+  app: { backends: [{ address: ${b.address} }] }
+`));
+    await request(port, { path: '/out' });
+    await eventually(() => /"GET \/out HTTP\/1\.1" 200 /.test(sp.stdout), 5000, 'the line on stdout');
+    sp.child.kill('SIGTERM');
+    assert.equal(await sp.exited, 0);
   });
 });
