@@ -36,6 +36,9 @@ export function registerServe(program: Command, result: CommandResult): void {
     .option('--no-log', 'no JSON logs on stderr')
     .option('--pid-file <file>', 'write the pid here while serving (removed on stop; refuses to start when it names a live process)')
     .action(async (flags: ServeFlags) => {
+      // SIGUSR1 reopens the access logs (they add their own listener). With no listener at all
+      // Node opens its inspector on 127.0.0.1:9229 instead: never, from the first moment on.
+      process.on('SIGUSR1', () => undefined);
       if (cluster.isWorker) {
         // The data plane (undici, prom-client, pino) is loaded only by serve, so validate,
         // plan and test start without it.
@@ -121,9 +124,6 @@ async function serve(flags: ServeFlags): Promise<number> {
         },
       );
     };
-    // The access logs reopen on SIGUSR1 (their own listener); without any listener Node would
-    // open its inspector on it.
-    process.on('SIGUSR1', () => undefined);
     process.on('SIGHUP', onHup);
     process.once('SIGTERM', () => onStop('SIGTERM'));
     process.once('SIGINT', () => onStop('SIGINT'));
