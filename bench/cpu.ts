@@ -1,9 +1,12 @@
 /**
- * `node --import tsx bench/cpu.ts [DIST] [extra listener YAML]`: CPU time one evenkeel process
+ * `node --import tsx bench/cpu.ts [DIST] [LISTENER_YAML] [ROUTE_YAML] [POOL_YAML]`: CPU time one evenkeel process
  * spends per request, for before/after figures on a shared, noisy machine where req/s swings
  * by 5× between runs. Fixed work (N requests over 20 keep-alive connections, autocannon) and
  * the process's own user+system time from /proc, so other load moves the figure much less.
  * DIST: a folder with evenkeel.js (bench/.out/dist after `npm run bench`); default that one.
+ * The YAML arguments are added to the listener (`    accessLog: { path: $OUT/access.log }`),
+ * to its one route (`, rateLimit: { rps: 1000000 }`) and to its one pool
+ * (`, stickiness: { cookie: SRV }`); $OUT is the run's output folder.
  */
 import { readFileSync, writeFileSync, mkdirSync, rmSync, openSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +16,7 @@ import { freePort, start, stop, waitForPort } from './tools.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = process.argv[2] ?? join(here, '.out', 'dist');
-const extra = process.argv[3] ?? '';
+const [extra = '', routeExtra = '', poolExtra = ''] = process.argv.slice(3);
 const N = Number(process.env.CPU_REQUESTS ?? 30000);
 const TICK = 100; // USER_HZ
 
@@ -34,10 +37,10 @@ async function main(): Promise<void> {
   writeFileSync(conf, `listeners:
   - name: web
     address: 127.0.0.1:${port}
-    routes: [{ name: all, pool: app }]
+    routes: [{ name: all, pool: app${routeExtra} }]
 ${extra.replaceAll('$OUT', out)}
 pools:
-  app: { backends: [{ address: 127.0.0.1:${bport} }] }
+  app: { backends: [{ address: 127.0.0.1:${bport} }]${poolExtra} }
 admin: { address: 127.0.0.1:${admin} }
 store: { path: ${join(out, 'store')} }
 `);
