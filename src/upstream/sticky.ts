@@ -10,33 +10,35 @@
  * a file, so every worker and every restart signs alike and sessions survive both.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Stickiness } from '../config/schema.js';
 
 /** Bytes of the signing key. */
 const KEY_BYTES = 32;
 
-/** The signing key in `<dir>/sticky.key`, created (mode 0600) by whichever process needs it first. */
+/**
+ * The signing key in `<dir>/sticky.key`, created (mode 0600) by whichever process needs it
+ * first. Written to a temporary file and linked into place, so a worker starting at the same
+ * moment reads either no file or the whole key, never half of one.
+ */
 export function loadStickyKey(dir: string): Buffer {
   const file = join(dir, 'sticky.key');
   mkdirSync(dir, { recursive: true });
-  try {
-    const fd = openSync(file, 'wx', 0o600);
+  if (!existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, randomBytes(KEY_BYTES).toString('hex'), { mode: 0o600 });
     try {
-      writeSync(fd, randomBytes(KEY_BYTES).toString('hex'));
+      linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     } finally {
-      closeSync(fd);
+      rmSync(tmp, { force: true });
     }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  // Another worker may have created it an instant ago: read until the whole key is there.
-  for (let i = 0; i < 100; i++) {
-    const hex = readFileSync(file, 'utf8').trim();
-    if (hex.length >= KEY_BYTES * 2) return Buffer.from(hex, 'hex');
-  }
-  throw new Error(`${file} does not hold a ${KEY_BYTES}-byte key; remove it and a new one is made`);
+  const hex = readFileSync(file, 'utf8').trim();
+  if (!/^[0-9a-f]{64,}$/.test(hex)) throw new Error(`${file} does not hold a ${KEY_BYTES}-byte hex key; remove it and a new one is made (every sticky session then starts over)`);
+  return Buffer.from(hex, 'hex');
 }
 
 /** The cookie value that names `backend` of `pool` (what a client cannot compute). */
