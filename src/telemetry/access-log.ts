@@ -16,7 +16,6 @@ interface Destination {
   reopen(): void;
   end(): void;
   flushSync(): void;
-  flush(): void;
   on(event: 'error', fn: (err: Error) => void): void;
 }
 
@@ -50,7 +49,6 @@ export class AccessLogs {
   private readonly onRequest = (m: unknown) => this.record(m as AccessRecord);
   private readonly onReopen = () => this.reopen();
   private readonly flush = () => this.write();
-  private timer: NodeJS.Timeout | undefined;
 
   /** Follows a config version: opens the files it names, closes the ones it no longer does. */
   configure(listeners: readonly Listener[]): void {
@@ -73,21 +71,10 @@ export class AccessLogs {
     if (next.size > 0 && !this.subscribed) {
       requestChannel.subscribe(this.onRequest);
       process.on('SIGUSR1', this.onReopen);
-      this.timer = setInterval(() => {
-        for (const d of this.dests.values()) {
-          try {
-            d.flush();
-          } catch {
-            // Destroyed after an error (already reported on stderr): the log is lost, not the process.
-          }
-        }
-      }, FLUSH_MS);
-      this.timer.unref();
       this.subscribed = true;
     } else if (next.size === 0 && this.subscribed) {
       requestChannel.unsubscribe(this.onRequest);
       process.off('SIGUSR1', this.onReopen);
-      clearInterval(this.timer);
       this.subscribed = false;
     }
   }
@@ -108,7 +95,7 @@ export class AccessLogs {
   private open(id: string, a: AccessLog): Destination {
     let d = this.dests.get(id);
     if (d === undefined) {
-      d = pino.destination({ dest: a.stdout ? 1 : id, sync: false, mkdir: true, minLength: BUFFER_BYTES }) as unknown as Destination;
+      d = pino.destination({ dest: a.stdout ? 1 : id, sync: false, mkdir: true, minLength: BUFFER_BYTES, periodicFlush: FLUSH_MS }) as unknown as Destination;
       // A full disk or a removed folder must cost the log, never the process.
       d.on('error', (err) => process.stderr.write(`evenkeel: access log ${id === '-' ? 'stdout' : id}: ${err.message}\n`));
       this.dests.set(id, d);
