@@ -26,9 +26,9 @@ pools:
   return { port: portOf(inst, 'web'), dir };
 }
 
-/** The file's lines once `n` are there (the log is written asynchronously). */
+/** The file's lines once `n` are there (the log is written asynchronously, flushed every second). */
 async function lines(file: string, n: number): Promise<string[]> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 250; i++) {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const got = text.split('\n').filter(Boolean);
     if (got.length >= n) return got;
@@ -87,7 +87,7 @@ describe('accessLog on a listener', () => {
   it('logs about `sample` of the requests', async () => {
     const { port, dir } = await serveLogged((d) => `{ path: ${join(d, 'access.log')}, sample: 0.2 }`);
     for (let i = 0; i < 200; i++) await request(port, { path: '/api/s' });
-    await sleep(200);
+    await sleep(1500);
     const n = readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter(Boolean).length;
     assert.ok(n > 15 && n < 75, `${n} of 200 logged at sample 0.2`);
   });
@@ -105,6 +105,25 @@ pools:
 `));
     await request(port, { path: '/out' });
     await eventually(() => /"GET \/out HTTP\/1\.1" 200 /.test(sp.stdout), 5000, 'the line on stdout');
+    sp.child.kill('SIGTERM');
+    assert.equal(await sp.exited, 0);
+  });
+
+  it('with --workers 2 both workers append whole lines to the one file', async () => {
+    const b = await startBackend();
+    const port = await freePort();
+    const dir = tempDir();
+    const sp = await spawnServe(await writeConfig(dir, `listeners:
+  - name: web
+    address: 127.0.0.1:${port}
+    accessLog: { path: ./access.log }
+    routes: [{ name: all, pool: app }]
+pools:
+  app: { backends: [{ address: ${b.address} }] }
+`), ['--workers', '2']);
+    await Promise.all(Array.from({ length: 60 }, (_, i) => request(port, { path: `/w/${i}` })));
+    const got = await lines(join(dir, 'access.log'), 60);
+    assert.deepEqual(got.map((l) => JSON.parse(l).path).sort(), Array.from({ length: 60 }, (_, i) => `/w/${i}`).sort());
     sp.child.kill('SIGTERM');
     assert.equal(await sp.exited, 0);
   });
