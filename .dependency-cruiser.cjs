@@ -16,7 +16,7 @@ const ALLOWED = {
   analysis: ['routing', 'balancer', 'formats', 'config', 'core', 'errors'],
   formats: ['config', 'core', 'errors'],
   upstream: ['balancer', 'config', 'core', 'errors'],
-  health: ['upstream', 'balancer', 'config', 'core', 'errors'],
+  health: ['upstream', 'balancer', 'telemetry', 'config', 'core', 'errors'],
   telemetry: ['config', 'core', 'errors'],
   proxy: ['routing', 'balancer', 'upstream', 'health', 'telemetry', 'config', 'core', 'errors'],
   demo: ['core', 'errors'],

@@ -53,7 +53,11 @@ const SECTIONS: Record<string, string> = {
   'pools.<name>.healthCheck': 'Active health checks: evenkeel polls each backend and takes it out after `unhealthyThreshold` failures in a row. Absent: passive checks (outlier detection) only.',
   'pools.<name>.outlierDetection': 'Passive health: a backend that fails requests in a row is ejected for a while. Always on; these are the defaults when the section is absent.',
   'pools.<name>.timeouts': 'Timeouts towards the backends of the pool. A request past `request` is answered 504.',
+  'listeners[].routes[].rateLimit': 'A token bucket per client (or per header value) on one route: `burst` requests at once, refilled at `rps`; a request that finds its bucket empty is answered 429 with Retry-After and never reaches a pool. Buckets are per process: with `workers: N` a client may get up to N × rps (see docs/serve.md).',
+  'listeners[].accessLog': 'One line per request of this listener, to a file or standard output, as JSON or in the combined format (see docs/serve.md). Written asynchronously; reopened on SIGUSR1 for logrotate.',
+  'pools.<name>.stickiness': 'Sticky sessions by cookie insertion: the first response sets a cookie naming its backend (signed, so a client cannot choose one); later requests carrying it go to that backend while it is usable, and to the pool\'s algorithm (with a new cookie) when it is not.',
   'pools.<name>.retries': 'When a failed request is tried again on another backend. Connect failures are retried for any request without a body; resets and 502/503/504 only for idempotent methods without a body.',
+  engine: 'The engine as an object (the string form `builtin` or `haproxy` names only the type).',
   guardrails: 'What `validate`, `plan` and `test` judge a config against: the traffic model, and the limits a config (or a change) must stay within. See docs/rules.md.',
   'guardrails.traffic': 'The traffic model: how much traffic to expect and how it is spread, for the load and capacity checks (EK2xx).',
   'guardrails.rollout': 'How an accepted change is rolled out: first as an in-process canary serving a slice of requests, judged on what it does to each pool it touches (see docs/serve.md), then promoted and watched for `bakeTime`. The settings of the version serving now apply, so a change cannot switch off its own canary.',
@@ -87,14 +91,26 @@ const DESCRIPTIONS: Record<string, string> = {
   'listeners[].tls': 'TLS termination (HTTPS, HTTP/2 and HTTP/1.1); see [tls](#listenerstls).',
   'listeners[].tls.certificates': 'Certificate and key files (PEM; relative to the config file). The one whose names (subjectAltName DNS entries) match the SNI name is served; the first when none matches.',
   'listeners[].tls.minVersion': 'Oldest TLS version accepted.',
+  'engine.type': '`builtin` (evenkeel\'s own data plane) or `haproxy` (evenkeel supervises HAProxy; see docs/haproxy-engine.md).',
+  'engine.binary': 'The haproxy binary to run (2.6 or newer).',
+  'engine.runDir': 'Folder for the rendered haproxy.cfg, the master and stats sockets and the canary map (relative to the config file; default `<store.path>/haproxy`).',
   'listeners[].tls.certificates[].cert': 'PEM certificate file (with its chain), relative to the config file.',
   'listeners[].tls.certificates[].key': 'PEM private key file of that certificate.',
   'listeners[].limits.maxConcurrentStreams': 'HTTP/2 (TLS listeners): most streams open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS).',
+  'listeners[].accessLog': 'An access log; see [accessLog](#listenersaccesslog). Absent: none.',
+  'listeners[].accessLog.path': 'File the lines are appended to (relative to the config file\'s folder; created if missing). Either this or `stdout`.',
+  'listeners[].accessLog.stdout': '`true`: write the lines to standard output instead of a file.',
+  'listeners[].accessLog.format': '`json`: one object a line with every field (time, client, method, host, path, status, bytes, duration, upstream time, route, pool, backend, config version, canary, retries); `combined`: the Apache/NGINX combined format that log tools read.',
+  'listeners[].accessLog.sample': 'Fraction of requests logged (1 = all, 0.1 = one in ten, drawn at random).',
 
   'listeners[].routes[].name': 'Route name, unique across the config; labels metrics and names the route in `guardrails.traffic.routes` and config tests.',
   'listeners[].routes[].match': 'Which requests the route takes; absent = all.',
   'listeners[].routes[].pool': 'Send matching requests to this pool (or use `split`).',
   'listeners[].routes[].split': 'Send matching requests to several pools by weight (instead of `pool`).',
+  'listeners[].routes[].rateLimit': 'Limit the route\'s requests per client; see [rateLimit](#listenersroutesratelimit). Absent: no limit.',
+  'listeners[].routes[].rateLimit.rps': 'Requests/s each key may sustain (per process); the traffic model caps each sampled key of the route at rps × workers.',
+  'listeners[].routes[].rateLimit.burst': 'Requests a key may send at once before the rate applies. Absent: rps rounded up (at least 1).',
+  'listeners[].routes[].rateLimit.key': '`client-ip`: one bucket per client address (the TCP peer); `header:NAME`: one per value of that header, and the client address for requests without it.',
 
   'listeners[].routes[].match.host': 'The request\'s Host, exactly (case-insensitive, port ignored), or a wildcard `*.example.com` for any subdomain.',
   'listeners[].routes[].match.pathPrefix': 'The path starts with this (the query string is not part of the path).',
@@ -121,6 +137,9 @@ const DESCRIPTIONS: Record<string, string> = {
   'pools.<name>.outlierDetection': 'Passive health checks; see [outlierDetection](#poolsnameoutlierdetection).',
   'pools.<name>.timeouts': 'Timeouts towards backends; see [timeouts](#poolsnametimeouts).',
   'pools.<name>.retries': 'Retries; see [retries](#poolsnameretries).',
+  'pools.<name>.stickiness': 'Sticky sessions by cookie; see [stickiness](#poolsnamestickiness). Absent: every request is balanced on its own.',
+  'pools.<name>.stickiness.cookie': 'Name of the cookie evenkeel sets (`Set-Cookie: NAME=<backend>.<signature>; Path=/; HttpOnly; SameSite=Lax`).',
+  'pools.<name>.stickiness.ttl': 'The cookie\'s Max-Age: how long a client stays on its backend. Absent: a session cookie (until the browser closes).',
   'pools.<name>.slowStart': 'A backend that comes back (healthy again, or new) ramps from 10% to 100% of its weight over this time.',
 
   'pools.<name>.backends[].name': 'Backend name, unique in the pool; labels metrics. Absent: the address.',
@@ -278,6 +297,9 @@ function objectInside(node: Node, path: string): [Node, string] | undefined {
   if (node.properties) return [node, path];
   if (node.type === 'array' && node.items?.properties) return [node.items, `${path}[]`];
   if (isMap(node) && (node.additionalProperties as Node).properties) return [node.additionalProperties as Node, `${path}.<name>`];
+  // A key that is a string or an object (`engine: haproxy` / `engine: { type: haproxy, … }`): the object's section.
+  const branch = node.anyOf?.find((n) => n.properties);
+  if (branch) return [branch, path];
   return undefined;
 }
 

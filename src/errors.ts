@@ -139,6 +139,14 @@ export class EngineError extends EvenkeelError {
   }
 }
 
+/** `serve --pid-file` names a file that holds the pid of a live process, or cannot be written. Exit 2. */
+export class PidFileError extends EvenkeelError {
+  static override readonly code = 'EK_E_PID_FILE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** One row of the catalogue: the class that throws the code, its CLI exit code, its HTTP status. */
 export interface ErrorInfo {
   readonly error: abstract new (...args: never[]) => EvenkeelError;
@@ -166,6 +174,7 @@ export const ERRORS = {
   EK_E_INSTANCE: { error: InstanceError, exitCode: 2, status: 502 },
   EK_E_CANARY: { error: CanaryError, exitCode: 1, status: 409 },
   EK_E_ENGINE: { error: EngineError, exitCode: 2, status: 502 },
+  EK_E_PID_FILE: { error: PidFileError, exitCode: 2, status: 500 },
 } as const satisfies Record<string, ErrorInfo>;
 
 /** A stable error code. */

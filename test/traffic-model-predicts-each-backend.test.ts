@@ -119,3 +119,17 @@ test('tolerateFailures: capacity must hold with the worst backends down', () => 
   assert.ok(f, 'with two down, two backends get 500 each, above 400');
   assert.match(f.message, /500 req\/s, above its capacity 400/);
 });
+
+test('a rateLimit caps each sampled key of its route at rps per worker; without a sample nothing is capped', () => {
+  const dir = tempDir();
+  // 8 of 10 sampled API requests come from one client, 2 from another.
+  const lines = [...Array(8).fill({ path: '/api/x', clientIp: '203.0.113.1' }), ...Array(2).fill({ path: '/api/x', clientIp: '203.0.113.2' })].map((l) => JSON.stringify(l)).join('\n');
+  writeFileSync(join(dir, 't.jsonl'), lines);
+  const limited = (workers: number, traffic: string) => twoPools(`  traffic: ${traffic}\n`)
+    .replace('{ name: api, match: { pathPrefix: /api/ }, pool: api }', '{ name: api, match: { pathPrefix: /api/ }, pool: api, rateLimit: { rps: 50 } }')
+    .concat(`workers: ${workers}\n`);
+  // Route peak 1000: client 1 would send 800/s, client 2 200/s; each is held to 50/s per worker.
+  assert.equal(predict(limited(1, '{ peakRps: 1000, sample: ./t.jsonl }'), join(dir, 'evenkeel.yaml')).pools.api.peakRps, 100);
+  assert.equal(predict(limited(2, '{ peakRps: 1000, sample: ./t.jsonl }'), join(dir, 'evenkeel.yaml')).pools.api.peakRps, 200);
+  assert.equal(predict(limited(1, '{ peakRps: 1000 }'), join(dir, 'evenkeel.yaml')).pools.api.peakRps, 500);
+});

@@ -25,6 +25,8 @@ const requestSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
   clientIp: z.string().optional(),
   listener: z.string().optional(),
+  /** The request carries a valid stickiness cookie naming this backend (of a pool with `stickiness`). */
+  sticky: z.string().min(1).optional(),
 });
 
 const caseSchema = z.strictObject({
@@ -154,10 +156,15 @@ class Simulation {
     return i < 0 ? undefined : backendName(this.config.pools[pool].backends[i]);
   }
 
-  /** Backends a request could reach in `pool`: the hashed one, or every usable one. */
-  possible(pool: string, req: SampleRequest): string[] {
+  /**
+   * Backends a request could reach in `pool`: the one its stickiness cookie names (when the
+   * pool is sticky and that backend takes traffic; else the cookie is ignored, as the proxy
+   * does), the hashed one, or every usable one.
+   */
+  possible(pool: string, req: SampleRequest, sticky?: string): string[] {
     const p = this.config.pools[pool];
     if (!p) return [];
+    if (p.stickiness && sticky !== undefined && p.backends.some((x) => backendName(x) === sticky && x.weight > 0)) return [sticky];
     const b = this.balancers.get(pool)!;
     if (b.key && b.key(req) !== undefined) {
       const one = this.pick(pool, req);
@@ -169,7 +176,8 @@ class Simulation {
 }
 
 function runCase(sim: Simulation, c: Suite['cases'][number]): CaseResult {
-  const req: SampleRequest = { ...c.request, headers: Object.fromEntries(Object.entries(c.request.headers).map(([k, v]) => [k.toLowerCase(), v])) };
+  const { sticky, ...head } = c.request;
+  const req: SampleRequest = { ...head, headers: Object.fromEntries(Object.entries(c.request.headers).map(([k, v]) => [k.toLowerCase(), v])) };
   const e = c.expect;
   const route = sim.route(req);
   const fail = (detail: string): CaseResult => ({ name: c.name, ok: false, detail });
@@ -182,7 +190,7 @@ function runCase(sim: Simulation, c: Suite['cases'][number]): CaseResult {
   const pools = route.targets.filter((t) => t.weight > 0 && sim.config.pools[t.pool]).map((t) => t.pool);
   if (e.pool !== undefined && !pools.includes(e.pool)) return fail(`expected pool ${e.pool}, but route ${route.name} sends to ${pools.join(', ') || 'no pool'}`);
   const considered = e.pool !== undefined ? [e.pool] : pools;
-  const possible = [...new Set(considered.flatMap((p) => sim.possible(p, req)))];
+  const possible = [...new Set(considered.flatMap((p) => sim.possible(p, req, sticky)))];
   if (e.status === 503) return possible.length === 0 ? { name: c.name, ok: true, detail: `route ${route.name}: no usable backend, 503` } : fail(`expected 503, but ${possible.join(', ')} can serve it`);
   if (possible.length === 0) return fail(`route ${route.name} → ${considered.join(', ')}: no usable backend (503)`);
   if (e.backend !== undefined && !(possible.length === 1 && possible[0] === e.backend)) return fail(`expected backend ${e.backend}, but it may go to ${possible.join(', ')}`);

@@ -11,6 +11,10 @@
  *   consistent-hash hashes each sampled request's key through the real table (no sample: the
  *   table's slot shares, i.e. a high-cardinality key).
  * - Backends that share an address are one server for capacity, across pools too.
+ * - A sticky pool (`stickiness`) gets the shares of its new sessions: a session's first
+ *   request is balanced by the algorithm and the rest follow it, so over many sessions the
+ *   backends' shares are the algorithm's (a few heavy sessions are what the sample shows).
+ * - A route's rateLimit caps what its sampled keys can send (capByRateLimits).
  */
 import { addressKey } from '../core/address.js';
 import { round } from '../core/index.js';
@@ -31,6 +35,8 @@ export interface FlowLoad {
   shadowed: boolean;
   /** The earlier route of the same listener that matches everything this one does. */
   shadowedBy?: string;
+  /** Requests/s its rateLimit would refuse at peak (already taken out of `rps`). */
+  limitedRps?: number;
 }
 
 /** One backend entry of one pool. */
@@ -156,6 +162,7 @@ export function buildTrafficModel(config: Config, sample?: readonly SampleReques
     for (const f of reachable) f.rps = rest / reachable.length;
   }
   for (const [f, rps] of redirected) f.rps += rps;
+  if (sample) capByRateLimits(config, flows, perFlowRequests, sample);
 
   // Pools: what each flow sends where.
   const pools = new Map<string, PoolLoad>();
@@ -266,6 +273,37 @@ function routeSample(config: Config, tables: RouteTable[], flowOf: number[][], f
   byKey.set(key, result);
   routedCache.set(sample, byKey);
   return result;
+}
+
+/**
+ * A route's rateLimit caps what reaches its pools: each key of the sample (the client's
+ * address, or the header's value) gets its share of the route's peak, at most `rps` per
+ * worker. Without a sample the number of keys is unknown and nothing is capped (a limit per
+ * client does not bound a route's total). `workers: auto` is unknown here too: no cap.
+ */
+function capByRateLimits(config: Config, flows: FlowLoad[], perFlow: number[][], sample: readonly SampleRequest[]): void {
+  if (typeof config.workers !== 'number') return;
+  const workers = config.workers;
+  flows.forEach((f, fi) => {
+    const rl = f.index < 0 ? undefined : config.listeners.find((l) => l.name === f.listener)?.routes?.[f.index]?.rateLimit;
+    if (rl === undefined || f.sampled === 0 || f.rps <= 0) return;
+    const header = rl.key.startsWith('header:') ? rl.key.slice(7).toLowerCase() : undefined;
+    const perKey = new Map<string, number>();
+    let unknown = 0;
+    for (const r of perFlow[fi]) {
+      const req = sample[r];
+      const h = header === undefined ? undefined : req.headers[header];
+      const key = (Array.isArray(h) ? h[0] : h) ?? req.clientIp;
+      if (key === undefined) unknown++;
+      else perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    }
+    const cap = rl.rps * workers;
+    let allowed = (f.rps * unknown) / f.sampled;
+    for (const n of perKey.values()) allowed += Math.min(cap, (f.rps * n) / f.sampled);
+    if (allowed >= f.rps) return;
+    f.limitedRps = f.rps - allowed;
+    f.rps = allowed;
+  });
 }
 
 function flowsOf(config: Config, tables: RouteTable[]): FlowLoad[] {

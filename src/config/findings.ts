@@ -72,6 +72,7 @@ export const CODES = {
   EK209: { severity: 'error', title: 'All traffic of a multi-backend pool goes to one backend' },
   EK210: { severity: 'info', title: 'Backends without a declared capacity' },
   EK211: { severity: 'warning', title: 'Sampled requests that no route matches' },
+  EK212: { severity: 'warning', title: 'A rate limit refuses a share of the predicted peak' },
   // EK3xx health checking
   EK301: { severity: 'error', title: 'Health-check timeout not shorter than its interval' },
   EK302: { severity: 'warning', title: 'unhealthyThreshold of 1' },

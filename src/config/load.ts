@@ -268,7 +268,11 @@ function resolvePaths(config: Config, file: string): Config {
     guardrails: { ...config.guardrails, traffic: traffic?.sample ? { ...traffic, sample: abs(traffic.sample) } : traffic },
     admin: { ...config.admin, tokenFile: config.admin.tokenFile ? abs(config.admin.tokenFile) : undefined },
     store: { ...config.store, path: abs(config.store.path) },
-    listeners: config.listeners.map((l) => (l.tls ? { ...l, tls: { ...l.tls, certificates: l.tls.certificates.map((c) => ({ cert: abs(c.cert), key: abs(c.key) })) } } : l)),
+    listeners: config.listeners.map((l) => ({
+      ...l,
+      ...(l.accessLog?.path ? { accessLog: { ...l.accessLog, path: abs(l.accessLog.path) } } : {}),
+      ...(l.tls ? { tls: { ...l.tls, certificates: l.tls.certificates.map((c) => ({ cert: abs(c.cert), key: abs(c.key) })) } } : {}),
+    })),
     engine: 'runDir' in config.engine && config.engine.runDir ? { ...config.engine, runDir: abs(config.engine.runDir) } : config.engine,
   };
 }

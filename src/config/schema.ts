@@ -43,11 +43,26 @@ const match = z.strictObject({
 
 const splitEntry = z.strictObject({ pool: name, weight });
 
+/** A header name (RFC 9110 §5.1 token). */
+const HEADER_TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~\\-]+";
+
+/**
+ * A token bucket per key and per process: `rps` refill, `burst` deep. Requests past it get 429
+ * with Retry-After. `header:NAME` limits by that header's value, falling back to the client's
+ * address when the request does not carry it.
+ */
+const rateLimit = z.strictObject({
+  rps,
+  burst: z.number().int().min(1).optional(),
+  key: z.string().regex(new RegExp(`^(client-ip|header:${HEADER_TOKEN})$`), { message: 'expected client-ip or header:NAME' }).default('client-ip'),
+});
+
 const route = z.strictObject({
   name,
   match: match.optional(),
   pool: name.optional(),
   split: z.array(splitEntry).min(1).optional(),
+  rateLimit: rateLimit.optional(),
 });
 
 /**
@@ -78,6 +93,19 @@ const tls = z.strictObject({
   minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
 });
 
+/**
+ * One line per request, written by a subscriber of the request channel through pino's
+ * asynchronous destination. Exactly one of `path` and `stdout`.
+ */
+const accessLog = z
+  .strictObject({
+    path: z.string().min(1).optional(),
+    stdout: z.literal(true).optional(),
+    format: z.enum(['json', 'combined']).default('json'),
+    sample: z.number().gt(0, { message: 'sample is a fraction above 0 (1 = every request)' }).max(1).default(1),
+  })
+  .refine((a) => (a.path === undefined) !== (a.stdout === undefined), { message: 'an access log goes to a file (path: FILE) or to standard output (stdout: true), one of them' });
+
 const listener = z.strictObject({
   name,
   address,
@@ -86,6 +114,7 @@ const listener = z.strictObject({
   pool: name.optional(),
   limits: limits.prefault({}),
   tls: tls.optional(),
+  accessLog: accessLog.optional(),
 });
 
 const backend = z.strictObject({
@@ -152,6 +181,11 @@ const pool = z.strictObject({
   timeouts: timeouts.prefault({}),
   retries: retries.prefault({}),
   slowStart: duration.optional(),
+  /** Sticky sessions by cookie insertion: the cookie names the backend, signed so a client cannot choose one. */
+  stickiness: z.strictObject({
+    cookie: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~\-]+$/, { message: 'expected a cookie name (letters, digits, and !#$%&\'*+.^_`|~-)' }),
+    ttl: duration.optional(),
+  }).optional(),
 });
 
 const traffic = z.strictObject({
@@ -238,3 +272,6 @@ export type Guardrails = Config['guardrails'];
 export type Algorithm = (typeof ALGORITHMS)[number];
 /** The `engine:` setting, normalised to an object. */
 export type EngineSetting = Config['engine'];
+export type RateLimit = NonNullable<Route['rateLimit']>;
+export type AccessLog = NonNullable<Listener['accessLog']>;
+export type Stickiness = NonNullable<Pool['stickiness']>;

@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
 import { CanaryError, InstanceError } from '../errors.js';
 import type { BoundListener, SampledRequest, VersionInfo } from '../proxy/index.js';
-import { windowShares, type BackendSnapshot } from '../telemetry/index.js';
+import { HealthCheckMetrics, windowShares, type BackendSnapshot } from '../telemetry/index.js';
 import type { ObservedBackend, Plane } from './plane.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
@@ -39,6 +39,8 @@ export class ClusterPlane implements Plane {
   private readonly workers = new Set<Worker>();
   private readonly verdicts = new Map<string, boolean>();
   private readonly aggregator = new AggregatorRegistry();
+  /** Health checks run here, in the primary: their counters are not the workers'. */
+  private readonly checks = new HealthCheckMetrics();
   private current: { config: Config; info: VersionInfo } | undefined;
   private canary: { config: Config; info: VersionInfo; fraction: number } | undefined;
   private stopping = false;
@@ -51,8 +53,14 @@ export class ClusterPlane implements Plane {
     cluster.setupPrimary({ silent: false, execArgv });
   }
 
+  /** SIGUSR1 (logrotate) to the primary: every worker reopens its access logs. */
+  private readonly onReopen = () => {
+    for (const w of this.workers) w.process.kill('SIGUSR1');
+  };
+
   /** Forks the workers and waits until each is ready. */
   async start(): Promise<void> {
+    process.on('SIGUSR1', this.onReopen);
     await Promise.all(Array.from({ length: this.count }, () => this.fork()));
   }
 
@@ -153,8 +161,8 @@ export class ClusterPlane implements Plane {
     for (const w of this.workers) if (w.isConnected()) w.send({ type: 'health', key, up } satisfies ToWorker);
   }
 
-  metricsText(): Promise<string> {
-    return this.aggregator.clusterMetrics();
+  async metricsText(): Promise<string> {
+    return `${await this.aggregator.clusterMetrics()}${await this.checks.text()}`;
   }
 
   backends(): BackendSnapshot[] {
@@ -170,6 +178,7 @@ export class ClusterPlane implements Plane {
 
   async drain(deadlineMs: number): Promise<void> {
     this.stopping = true;
+    process.off('SIGUSR1', this.onReopen);
     await Promise.all([...this.workers].map((w) => new Promise<void>((resolve) => {
       const kill = setTimeout(() => w.process.kill('SIGKILL'), deadlineMs + 2000);
       w.once('exit', () => {
@@ -182,6 +191,7 @@ export class ClusterPlane implements Plane {
   }
 
   async close(): Promise<void> {
+    this.checks.close();
     if (this.workers.size > 0) await this.drain(1000);
   }
 }

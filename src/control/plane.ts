@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { DataPlane, TrafficRecorder, type BoundListener, type SampledRequest, type VersionInfo } from '../proxy/index.js';
-import { configChannel, Metrics, type BackendSnapshot } from '../telemetry/index.js';
+import { AccessLogs, configChannel, HealthCheckMetrics, Metrics, type BackendSnapshot } from '../telemetry/index.js';
 
 /** One backend's observed traffic. */
 export interface ObservedBackend {
@@ -42,6 +42,10 @@ export class LocalPlane implements Plane {
   readonly dataplane = new DataPlane();
   readonly metrics = new Metrics();
   readonly recorder = new TrafficRecorder();
+  /** The listeners' access logs (a subscriber of the request channel; SIGUSR1 reopens them). */
+  readonly accessLogs = new AccessLogs();
+  /** Active health-check results (the checker runs in this process). */
+  readonly checks = new HealthCheckMetrics();
 
   constructor() {
     this.metrics.setStateProvider(() => this.dataplane.backends());
@@ -49,6 +53,7 @@ export class LocalPlane implements Plane {
 
   async apply(config: Config, info: VersionInfo): Promise<BoundListener[]> {
     await this.dataplane.apply(config, info);
+    this.accessLogs.configure(config.listeners);
     if (configChannel.hasSubscribers) configChannel.publish({ ...info, applied: true });
     return this.dataplane.bound();
   }
@@ -77,8 +82,8 @@ export class LocalPlane implements Plane {
     return this.dataplane.reloadCertificates();
   }
 
-  metricsText(): Promise<string> {
-    return this.metrics.text();
+  async metricsText(): Promise<string> {
+    return `${await this.metrics.text()}${await this.checks.text()}`;
   }
 
   backends(): BackendSnapshot[] {
@@ -95,7 +100,9 @@ export class LocalPlane implements Plane {
 
   async close(): Promise<void> {
     this.metrics.close();
+    this.checks.close();
     this.recorder.close();
     await this.dataplane.close(0);
+    this.accessLogs.close();
   }
 }

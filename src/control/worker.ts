@@ -39,7 +39,9 @@ export function runWorker(log = true): void {
   AggregatorRegistry.setRegistries([plane.metrics.registry]);
   const stopLogging = log ? startLogging() : () => undefined;
   const send = (m: FromWorker) => process.send?.(m);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined);
+  // SIGUSR1 comes from the primary (logrotate): the access logs reopen on it; without a
+  // listener Node would start its inspector.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'] as const) process.on(sig, () => undefined);
   process.on('disconnect', () => process.exit(0));
   process.on('message', (raw: unknown) => {
     const m = raw as ToWorker;

@@ -8,6 +8,7 @@
 import { Agent, request } from 'undici';
 import { addressKey } from '../core/address.js';
 import type { Config, HealthCheck } from '../config/schema.js';
+import { healthCheckChannel, type HealthCheckEvent } from '../telemetry/channels.js';
 
 /** Receives a verdict change for an endpoint (canonical address key). */
 export type HealthSink = (key: string, up: boolean) => void;
@@ -62,6 +63,7 @@ class Check {
       pass = false;
     }
     if (this.stopped) return;
+    if (healthCheckChannel.hasSubscribers) healthCheckChannel.publish({ key: this.key, pass } satisfies HealthCheckEvent);
     if (pass) {
       this.failed = 0;
       this.ok++;

@@ -8,9 +8,10 @@ import type { Config, Listener } from '../config/schema.js';
 import { CanaryError, ListenError } from '../errors.js';
 import { endpointChannel } from '../telemetry/channels.js';
 import type { BackendSnapshot } from '../telemetry/state.js';
-import { EndpointRegistry, type EndpointState } from '../upstream/index.js';
+import { EndpointRegistry, loadStickyKey, type EndpointState } from '../upstream/index.js';
 import { HttpListener } from './listener.js';
-import { Snapshot, type VersionInfo } from './snapshot.js';
+import type { RateLimiter } from './rate-limit.js';
+import { Snapshot, type SnapshotShared, type VersionInfo } from './snapshot.js';
 import { TcpListener } from './tcp.js';
 import { CertificateSet } from './tls.js';
 
@@ -32,10 +33,20 @@ export class DataPlane {
   private canarySnap: Snapshot | undefined;
   /** Listeners by `protocol|address`, so a renamed listener on the same address keeps its socket. */
   private readonly listeners = new Map<string, { config: Listener; l: AnyListener }>();
+  /** Rate limiters by route and settings; outlive versions, so a reload keeps every bucket. */
+  private readonly limiters = new Map<string, RateLimiter>();
 
   constructor() {
     this.registry = new EndpointRegistry(publishEndpoint);
   }
+
+  /** The state a new snapshot shares with the others; the stickiness key is read once, when a pool first needs it. */
+  private shared(config: Config): SnapshotShared {
+    if (this.stickyKey === undefined && Object.values(config.pools).some((p) => p.stickiness)) this.stickyKey = loadStickyKey(config.store.path);
+    return { limiters: this.limiters, stickyKey: this.stickyKey };
+  }
+
+  private stickyKey: Buffer | undefined;
 
   /** The snapshot being served. */
   get current(): Snapshot | undefined {
@@ -65,7 +76,7 @@ export class DataPlane {
    * previous version keeps serving and this rejects. Removed listeners drain in the background.
    */
   async apply(config: Config, info: VersionInfo, drainMs = 30_000): Promise<void> {
-    const snap = new Snapshot(config, info, this.registry);
+    const snap = new Snapshot(config, info, this.registry, false, this.shared(config));
     const next = new Map<string, { config: Listener; l: AnyListener }>();
     const fresh: AnyListener[] = [];
     // Certificates are read before anything changes: a file that cannot be loaded refuses the whole version.
@@ -111,6 +122,7 @@ export class DataPlane {
     previous?.dispose();
     canary?.dispose();
     this.registry.retainOnly(snap.endpointKeys());
+    for (const id of this.limiters.keys()) if (!snap.limiterIds.has(id)) this.limiters.delete(id);
   }
 
   /**
@@ -123,7 +135,7 @@ export class DataPlane {
     if (!active) throw new CanaryError('nothing is served yet');
     if (!sameListeners(config, active.config)) throw new CanaryError('its listeners differ from the active version\'s (a canary serves a slice of the same sockets)');
     this.stopCanary();
-    const snap = new Snapshot(config, info, this.registry, true);
+    const snap = new Snapshot(config, info, this.registry, true, this.shared(config));
     this.canarySnap = snap;
     const slice = { snap, fraction: Math.min(1, Math.max(0, fraction)) };
     for (const { l } of this.listeners.values()) l.canary = slice;

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { RequestInfo } from '../balancer/index.js';
-import type { MetricKey, RequestRecord } from '../telemetry/channels.js';
+import type { AccessRecord, MetricKey } from '../telemetry/channels.js';
 import type { EndpointState, PoolRuntime } from '../upstream/index.js';
 import type { RequestHeadInfo } from './headers.js';
 import type { RouteRuntime, Snapshot } from './snapshot.js';
@@ -29,7 +29,7 @@ export interface ForwardContext {
 }
 
 /** One request in flight through the proxy. */
-export class Exchange implements RequestInfo, RequestRecord, RequestHeadInfo {
+export class Exchange implements RequestInfo, AccessRecord, RequestHeadInfo {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   /** The client's socket, kept: `req.socket` is null once Node has let go of the request. */
@@ -55,6 +55,12 @@ export class Exchange implements RequestInfo, RequestRecord, RequestHeadInfo {
   key: MetricKey;
   status = 0;
   retries = 0;
+  /** Response body bytes sent to the client (the access log's `bytes`). */
+  bytes = 0;
+  /** The backend index a valid stickiness cookie chose (-1: none, or it could not take the request). */
+  stuck = -1;
+  /** performance.now() when the relayed response head arrived from the backend; 0 when none did. */
+  upstreamAt = 0;
   /** A backend status that will be retried instead of relayed. */
   retryStatus = 0;
   /** Whether this exchange currently counts in its pool's `retrying`. */

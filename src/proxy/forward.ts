@@ -83,13 +83,24 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   if (route === undefined) return reply(ex, REFUSED.noRoute, ex.body !== null);
   const rr = snap.routes.get(route)!;
   ex.route = rr;
+  if (rr.limiter !== undefined) {
+    const wait = rr.limiter.take(ex, ex.start);
+    if (wait > 0) {
+      ex.key = rr.limited;
+      // RFC 6585 §4: 429, and RFC 9110 §10.2.3: when a token will be there again.
+      ex.res.setHeader('retry-after', wait);
+      return reply(ex, 429, ex.body !== null);
+    }
+  }
   const t = route.pickTarget();
   const pool = t >= 0 ? rr.pools[t] : undefined;
   ex.target = t < 0 ? 0 : t;
   ex.key = rr.noBackend[ex.target];
   if (pool === undefined) return reply(ex, REFUSED.noBackend, ex.body !== null);
   ex.pool = pool;
-  const i = pool.pick(ex);
+  let i = -1;
+  if (pool.sticky !== undefined) i = ex.stuck = pool.stickyPick(ex);
+  if (i < 0) i = pool.pick(ex);
   if (i < 0) return reply(ex, REFUSED.noBackend, ex.body !== null);
   ex.index = i;
   pool.active++;
@@ -141,6 +152,7 @@ class ProxyExchange extends Exchange {
     }
     const res = this.res;
     this.status = status;
+    this.upstreamAt = performance.now();
     if (res.destroyed) {
       this.abort?.();
       return false;
@@ -149,6 +161,10 @@ class ProxyExchange extends Exchange {
     // Held until the first body byte or the end: Node would not send it before then either, and
     // a backend that fails in between still gets its client a 502 instead of a cut connection.
     this.head = downstreamResponseHeaders(raw);
+    // A new session, or one whose backend could not take it (or failed it): the cookie names
+    // the backend that answered.
+    const sticky = this.pool!.sticky;
+    if (sticky !== undefined && this.stuck !== this.index) this.head.push('set-cookie', sticky.setCookie[this.index]);
     this.resume = resume;
     return true;
   }
@@ -168,6 +184,7 @@ class ProxyExchange extends Exchange {
       return false;
     }
     if (this.head !== null) this.flushHead();
+    this.bytes += chunk.length;
     if (res.write(chunk)) return true;
     // Backpressure: undici pauses this upstream socket until the client drains.
     res.once('drain', this.resume!);
@@ -270,7 +287,7 @@ function publishError(ex: Exchange, message: string, code: string, status: numbe
 
 /** Sends our own status (404, 413, 431, 502, 503, 504…) and completes the exchange. */
 function reply(ex: Exchange, status: number, close: boolean): void {
-  sendStatus(ex.res, status, close);
+  ex.bytes = sendStatus(ex.res, status, close);
   finish(ex, status);
 }
 

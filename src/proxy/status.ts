@@ -60,15 +60,15 @@ export function statusFor(kind: FailureKind): number {
 }
 
 const REASONS: Record<number, string> = {
-  400: 'bad request\n', 404: 'no route matches this request\n', 413: 'request body too large\n', 431: 'request header fields too large\n',
+  400: 'bad request\n', 404: 'no route matches this request\n', 413: 'request body too large\n', 431: 'request header fields too large\n', 429: 'too many requests: slow down and retry after the time in Retry-After\n',
   502: 'bad gateway: the backend failed or sent an invalid response\n', 503: 'no backend available\n', 504: 'gateway timeout: the backend did not answer in time\n',
 };
 
-/** Sends evenkeel's own response (no backend involved). `close` ends the connection (the request body was not read). */
-export function sendStatus(res: ServerResponse, status: number, close: boolean): void {
+/** Sends evenkeel's own response (no backend involved); returns the body bytes sent. `close` ends the connection (the request body was not read). */
+export function sendStatus(res: ServerResponse, status: number, close: boolean): number {
   if (res.headersSent || res.destroyed) {
     if (!res.writableEnded) res.destroy();
-    return;
+    return 0;
   }
   const body = REASONS[status] ?? 'error\n';
   res.statusCode = status;
@@ -76,6 +76,7 @@ export function sendStatus(res: ServerResponse, status: number, close: boolean):
   res.setHeader('content-length', Buffer.byteLength(body));
   if (close) res.shouldKeepAlive = false;
   res.end(body);
+  return body.length;
 }
 
 /** The status for a parse error or timeout on a client connection (Node's clientError), as Node's default handler answers it. */
@@ -88,6 +89,6 @@ export function clientErrorStatus(code: string | undefined): number {
 
 /** A raw response for a socket with no ServerResponse (parse errors, failed upgrades). */
 export function rawStatus(status: number): string {
-  const text: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+  const text: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
   return `HTTP/1.1 ${status} ${text[status] ?? 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
 }

@@ -22,6 +22,30 @@ export interface RequestRecord {
   readonly status: number;
   /** Start, from performance.now(). */
   readonly start: number;
+  /** Times it was sent to another backend after a failure. */
+  readonly retries: number;
+}
+
+/** One active health check finished (published by the checker, in the primary). */
+export interface HealthCheckEvent {
+  /** The backend's address key. */
+  readonly key: string;
+  readonly pass: boolean;
+}
+
+/** What the access log reads from a finished request (also the proxy's exchange object). */
+export interface AccessRecord extends RequestRecord {
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly clientIp: string;
+  readonly retries: number;
+  /** Response body bytes sent to the client. */
+  readonly bytes: number;
+  /** performance.now() when the backend's response head arrived; 0 when none did. */
+  readonly upstreamAt: number;
+  readonly snapshot: { readonly info: { readonly version: number } };
+  readonly req: { readonly rawHeaders: readonly string[]; readonly httpVersion: string };
 }
 
 /** An endpoint became usable or unusable, and why. */
@@ -69,6 +93,7 @@ export const upstreamErrorChannel = diagnostics.channel('evenkeel:upstream-error
 export const connectionChannel = diagnostics.channel('evenkeel:connection');
 export const configChannel = diagnostics.channel('evenkeel:config');
 export const tlsChannel = diagnostics.channel('evenkeel:tls');
+export const healthCheckChannel = diagnostics.channel('evenkeel:health-check');
 /** A sampled request's head (the live traffic sample); carries the proxy's exchange object. */
 export const sampleChannel = diagnostics.channel('evenkeel:sample');
 

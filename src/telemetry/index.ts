@@ -3,3 +3,4 @@ export * from './channels.js';
 export * from './state.js';
 export * from './metrics.js';
 export * from './log.js';
+export * from './access-log.js';

@@ -5,8 +5,9 @@
  * Shares and utilization come from per-second snapshots of the counters (a 10 s window).
  */
 import { performance } from 'node:perf_hooks';
-import { Counter, Gauge, Registry } from 'prom-client';
-import { configChannel, connectionChannel, requestChannel, tlsChannel, type ConfigEvent, type ConnectionEvent, type MetricKey, type RequestRecord, type TlsEvent } from './channels.js';
+import { readFileSync } from 'node:fs';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { configChannel, connectionChannel, endpointChannel, healthCheckChannel, requestChannel, tlsChannel, type ConfigEvent, type ConnectionEvent, type EndpointEvent, type HealthCheckEvent, type MetricKey, type RequestRecord, type TlsEvent } from './channels.js';
 import type { StateProvider } from './state.js';
 import { FastHistogram, type HistogramCell } from './histogram.js';
 
@@ -19,6 +20,8 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 interface Series {
   readonly key: MetricKey;
   readonly byStatus: Float64Array;
+  /** Retries of this series' requests (each one sent again to another backend). */
+  retries: number;
   readonly latency: HistogramCell | undefined;
   readonly pb: { count: number } | undefined;
 }
@@ -70,6 +73,11 @@ export class Metrics {
   };
   private readonly onConnection = (m: unknown) => this.connections.inc({ listener: (m as ConnectionEvent).listener }, (m as ConnectionEvent).delta);
   private readonly onConfig = (m: unknown) => this.config(m as ConfigEvent);
+  private readonly ejections: Counter<'address'>;
+  private readonly onEndpoint = (m: unknown) => {
+    const e = m as EndpointEvent;
+    if (!e.usable && e.reason === 'ejected') this.ejections.inc({ address: e.key });
+  };
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -87,6 +95,24 @@ export class Metrics {
       } });
     requestCounter('evenkeel_requests_total', 'Requests by listener, route, pool, backend and status sent to the client', false);
     requestCounter('evenkeel_canary_requests_total', 'Requests served by a config canary (also counted in evenkeel_requests_total)', true);
+    // Our own 429s carry a key with a route and no pool (proxy/snapshot.ts `limited`).
+    new Counter({ name: 'evenkeel_rate_limited_total', help: 'Requests a route\'s rateLimit answered 429 (per process buckets; summed over workers)', labelNames: ['listener', 'route'], registers,
+      collect() {
+        this.reset();
+        for (const s of self.all) {
+          const k = s.key;
+          if (k.pool === '' && k.route !== '' && s.byStatus[429] > 0) this.inc({ listener: k.listener, route: k.route }, s.byStatus[429]);
+        }
+      } });
+    new Counter({ name: 'evenkeel_retries_total', help: 'Requests sent again to another backend after a failure (connect failure, reset, or a retried 502/503/504)', labelNames: ['listener', 'route', 'pool'], registers,
+      collect() {
+        this.reset();
+        for (const s of self.all) if (s.retries > 0) this.inc({ listener: s.key.listener, route: s.key.route, pool: s.key.pool }, s.retries);
+      } });
+    this.ejections = new Counter({ name: 'evenkeel_ejections_total', help: 'Backends taken out by passive outlier detection (consecutive failures), by address', labelNames: ['address'], registers });
+    new Gauge({ name: 'evenkeel_build_info', help: 'evenkeel version and Node.js version (value 1)', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set({ version: VERSION, node: process.version }, 1);
+    // prom-client's process and Node.js metrics (CPU, memory, event loop lag, GC, handles).
+    collectDefaultMetrics({ register: registry });
     this.duration = new FastHistogram('evenkeel_request_duration_seconds', 'Time from request to the end of the response', BUCKETS, registry);
     this.handshakes = new Counter({ name: 'evenkeel_tls_handshakes_total', help: 'TLS handshakes per listener: result ok (reason: the ALPN protocol) or failed (reason: why)', labelNames: ['listener', 'result', 'reason'], registers });
     this.connections = new Gauge({ name: 'evenkeel_active_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers, aggregator: 'sum' });
@@ -113,6 +139,7 @@ export class Metrics {
     connectionChannel.subscribe(this.onConnection);
     tlsChannel.subscribe(this.onTls);
     configChannel.subscribe(this.onConfig);
+    endpointChannel.subscribe(this.onEndpoint);
   }
 
   /** Sets where backend state (up, expected share, capacity) is read from. */
@@ -135,7 +162,7 @@ export class Metrics {
         pb = this.perBackend.get(id);
         if (!pb) this.perBackend.set(id, (pb = { pool: k.pool, backend: k.backend, count: 0, ring: new Float64Array(SHARE_WINDOW_S + 1) }));
       }
-      s = { key: k, byStatus: new Float64Array(600), latency: k.backend !== '' ? this.duration.cell({ pool: k.pool, backend: k.backend }) : undefined, pb };
+      s = { key: k, byStatus: new Float64Array(600), retries: 0, latency: k.backend !== '' ? this.duration.cell({ pool: k.pool, backend: k.backend }) : undefined, pb };
       this.series.set(k, s);
       this.all.push(s);
     }
@@ -143,6 +170,7 @@ export class Metrics {
     if (status >= 0 && status < 600) s.byStatus[status]++;
     if (s.latency !== undefined) s.latency.observe((performance.now() - r.start) / 1000);
     if (s.pb !== undefined) s.pb.count++;
+    if (r.retries !== 0) s.retries += r.retries;
   }
 
   private snapshot(): void {
@@ -186,5 +214,36 @@ export class Metrics {
     connectionChannel.unsubscribe(this.onConnection);
     tlsChannel.unsubscribe(this.onTls);
     configChannel.unsubscribe(this.onConfig);
+    endpointChannel.unsubscribe(this.onEndpoint);
+  }
+}
+
+/** evenkeel's version, from package.json (two folders up from src/telemetry and dist/telemetry). */
+const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Active health-check results. The checker runs where the admin API does (the primary with
+ * workers), so these live in their own registry beside the data plane's (aggregated) one.
+ */
+export class HealthCheckMetrics {
+  readonly registry = new Registry();
+  private readonly checks = new Counter({ name: 'evenkeel_health_checks_total', help: 'Active health checks by backend address and result (pass | fail)', labelNames: ['address', 'result'], registers: [this.registry] });
+  private readonly onCheck = (m: unknown) => {
+    const e = m as HealthCheckEvent;
+    this.checks.inc({ address: e.key, result: e.pass ? 'pass' : 'fail' });
+  };
+
+  constructor() {
+    healthCheckChannel.subscribe(this.onCheck);
+  }
+
+  /** The exposition text. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Stops listening. */
+  close(): void {
+    healthCheckChannel.unsubscribe(this.onCheck);
   }
 }

@@ -2,3 +2,4 @@
 export * from './endpoint.js';
 export * from './registry.js';
 export * from './pool.js';
+export * from './sticky.js';

@@ -5,10 +5,11 @@
  * and never evaluates health per request. `generation` changes whenever a weight does, so
  * consistent-hash rebuilds its Maglev table once per change.
  */
-import { compileKeyExtractor, createBalancer, type Balancer, type EndpointView, type KeyExtractor, type RequestInfo } from '../balancer/index.js';
+import { compileKeyExtractor, cookieValue, createBalancer, type Balancer, type EndpointView, type KeyExtractor, type RequestInfo } from '../balancer/index.js';
 import { OUTLIER_DEFAULTS, type Pool } from '../config/schema.js';
 import type { EndpointState } from './endpoint.js';
 import type { EndpointRegistry } from './registry.js';
+import { StickyCookies } from './sticky.js';
 
 /** Slow start never starts below this fraction of the weight, so a fresh endpoint gets some traffic. */
 const SLOW_START_FLOOR = 0.1;
@@ -22,6 +23,8 @@ export class PoolRuntime implements EndpointView {
   readonly balancer: Balancer;
   readonly keyOf: KeyExtractor | undefined;
   readonly outlier: NonNullable<Pool['outlierDetection']>;
+  /** Sticky sessions by cookie, when the pool has `stickiness` (and a signing key was given). */
+  readonly sticky: StickyCookies | undefined;
   /** Retry triggers, decided once per config. */
   readonly retryOn: { connect: boolean; reset: boolean; s502: boolean; s503: boolean; s504: boolean };
   generation = 0;
@@ -36,7 +39,8 @@ export class PoolRuntime implements EndpointView {
   private readonly effective: Float64Array;
   private readonly unsubscribe: () => void;
 
-  constructor(name: string, config: Pool, registry: EndpointRegistry) {
+  /** `stickyKey` signs the stickiness cookies (see sticky.ts); needed when the pool has `stickiness`. */
+  constructor(name: string, config: Pool, registry: EndpointRegistry, stickyKey?: Buffer) {
     this.name = name;
     this.config = config;
     this.endpoints = config.backends.map((b) => registry.acquire(b.address, {
@@ -45,6 +49,7 @@ export class PoolRuntime implements EndpointView {
       idleTimeout: config.timeouts.idle,
     }));
     this.names = config.backends.map((b) => b.name ?? b.address);
+    this.sticky = config.stickiness && stickyKey ? new StickyCookies(name, this.names, config.stickiness, stickyKey) : undefined;
     this.configured = Float64Array.from(config.backends, (b) => b.weight);
     this.backup = Uint8Array.from(config.backends, (b) => (b.backup ? 1 : 0));
     this.effective = new Float64Array(this.endpoints.length);
@@ -82,6 +87,16 @@ export class PoolRuntime implements EndpointView {
       if (this.effective[j] > 0 && this.endpoints[j].inflight < this.endpoints[j].limit) return j;
     }
     return -1;
+  }
+
+  /**
+   * The backend a valid stickiness cookie of this request names, when it can take the request
+   * now (usable, weight > 0, below maxConnections); else -1 and the balancer decides.
+   */
+  stickyPick(req: RequestInfo): number {
+    const s = this.sticky!;
+    const i = s.lookup(cookieValue(req.headers.cookie, s.cookie));
+    return i >= 0 && this.effective[i] > 0 && this.endpoints[i].inflight < this.endpoints[i].limit ? i : -1;
   }
 
   /** Picks an endpoint other than `not` (retries never go to the same backend twice in a row). */

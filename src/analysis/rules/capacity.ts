@@ -93,9 +93,37 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
   }
 
   if (known) out.push(...serverFindings(model, config));
+  if (known) out.push(...rateLimitFindings(model, config));
   if (model.unmatched > 0) {
     const ex = model.unmatchedExample!;
     out.push(finding('EK211', { message: `${model.unmatched} of ${model.sampleSize} sampled requests (${pct(model.unmatched / model.sampleSize)}) match no route and would get 404, e.g. ${ex.method} ${ex.host || '(no host)'}${ex.path}`, hint: 'add a route for them (a catch-all { pathPrefix: / } last), or check the hosts and paths of the routes', path: ['listeners'] }));
+  }
+  return out;
+}
+
+/** Below this share of a route's peak, what its rateLimit refuses is taken for abuse control, not a mistake. */
+const RATE_LIMIT_TOLERANCE = 0.01;
+
+/**
+ * EK212: a route's rateLimit would refuse more than 1% of the route's predicted peak (traffic
+ * model: each sampled key at most rps × workers). A limit set below what ordinary clients send
+ * turns a config change into 429s for everyone, as surely as a drained pool turns it into 503s.
+ */
+function rateLimitFindings(model: TrafficModel, config: Config): Finding[] {
+  const out: Finding[] = [];
+  for (const f of model.flows) {
+    const limited = f.limitedRps ?? 0;
+    const offered = f.rps + limited;
+    if (limited <= 0 || limited / offered <= RATE_LIMIT_TOLERANCE) continue;
+    const li = config.listeners.findIndex((l) => l.name === f.listener);
+    const rl = config.listeners[li].routes![f.index].rateLimit!;
+    const workers = config.workers as number;
+    out.push(finding('EK212', {
+      message: `route ${f.route}: its rateLimit (${rl.rps} req/s per ${rl.key}${workers > 1 ? `, × ${workers} workers` : ''}) would refuse ${rps(limited)} of its ${rps(offered)} at peak (${pct(limited / offered)}) with 429, judged on the traffic sample's clients`,
+      hint: `raise rateLimit.rps above what one ordinary client sends at peak, or key it by a header that tells clients apart (clients behind one proxy share its address); a limit against abuse should refuse almost none of the sampled traffic`,
+      path: ['listeners', li, 'routes', f.index, 'rateLimit'],
+      subject: { listener: f.listener, route: f.route },
+    }));
   }
   return out;
 }

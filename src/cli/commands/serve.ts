@@ -3,7 +3,8 @@
  * active version, or, on an empty store, the file as version 1 (an invalid file is refused with
  * its findings, exit 1). Prints where it listens, the admin address and the version, and says
  * so when the file differs from the stored version. SIGHUP applies the file's current text
- * through the same gate as `evenkeel apply`; SIGTERM and SIGINT drain, then exit.
+ * through the same gate as `evenkeel apply`; SIGUSR1 reopens the access logs; SIGTERM and
+ * SIGINT drain, then exit. `--pid-file FILE` holds the pid while serving.
  */
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -13,12 +14,14 @@ import type { ReloadResult } from '../../control/instance.js';
 import { ConfigRefusedError, UsageError } from '../../errors.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';
 import { type CommandResult, DEFAULT_CONFIG, durationFlag } from '../shared.js';
+import { checkPidFile, removePidFile, writePidFile } from '../pid-file.js';
 
 interface ServeFlags {
   config: string;
   workers?: string;
   drainTimeout: string;
   log: boolean;
+  pidFile?: string;
 }
 
 export function registerServe(program: Command, result: CommandResult): void {
@@ -29,7 +32,11 @@ export function registerServe(program: Command, result: CommandResult): void {
     .option('--workers <n>', 'data-plane processes (overrides workers: in the config; "auto" = one per core)')
     .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests', '10s')
     .option('--no-log', 'no JSON logs on stderr')
+    .option('--pid-file <file>', 'write the pid here while serving (removed on stop; refuses to start when it names a live process)')
     .action(async (flags: ServeFlags) => {
+      // SIGUSR1 reopens the access logs (they add their own listener). With no listener at all
+      // Node opens its inspector on 127.0.0.1:9229 instead: never, from the first moment on.
+      process.on('SIGUSR1', () => undefined);
       if (cluster.isWorker) {
         // The data plane (undici, prom-client, pino) is loaded only by serve, so validate,
         // plan and test start without it.
@@ -45,6 +52,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   const workers = parseWorkers(flags.workers);
   const drainMs = durationFlag('--drain-timeout', flags.drainTimeout);
   const file = flags.config;
+  if (flags.pidFile !== undefined) checkPidFile(flags.pidFile);
   const report = validateFile(file);
   if (!report.config) {
     process.stderr.write(report.findings.map((f) => formatFinding(f, file)).join(''));
@@ -61,6 +69,15 @@ async function serve(flags: ServeFlags): Promise<number> {
     process.stderr.write(summaryLine(file, report.findings, 'valid', 'refused: nothing was started'));
     return 1;
   }
+  if (flags.pidFile !== undefined) {
+    try {
+      writePidFile(flags.pidFile);
+    } catch (err) {
+      await inst.stop(0);
+      throw err;
+    }
+  }
+  const pidFile = flags.pidFile;
   const boot = inst.boot;
   if (boot.source === 'file') process.stderr.write(report.findings.filter((f) => f.severity !== 'info').map((f) => formatFinding(f, file)).join(''));
   const v = boot.version;
@@ -96,10 +113,12 @@ async function serve(flags: ServeFlags): Promise<number> {
       setTimeout(() => process.exit(0), drainMs + 3000).unref();
       inst.stop(drainMs).then(
         () => {
+          if (pidFile !== undefined) removePidFile(pidFile);
           process.stderr.write('evenkeel: stopped\n');
           resolve(0);
         },
         (err: Error) => {
+          if (pidFile !== undefined) removePidFile(pidFile);
           process.stderr.write(`evenkeel: error while stopping: ${err.message}\n`);
           resolve(1);
         },
