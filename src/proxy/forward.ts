@@ -43,8 +43,10 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   const ex = new ProxyExchange(ctx, req, res, snap, snap.unrouted.get(ctx.name)!, performance.now());
   ctx.inflight++;
   // HTTP/2: many streams share one socket, so each stream aborts its own upstream request.
-  const h2 = req.httpVersionMajor === 2;
-  if (h2) (req as unknown as { stream: Http2Stream }).stream.once('close', () => ex.abort?.());
+  // (Told by the stream, not by the version: an HTTP/1.1 parser also reads a request line that says HTTP/2.0.)
+  const stream = (req as unknown as { stream?: Http2Stream }).stream;
+  const h2 = stream !== undefined;
+  if (h2) stream.once('close', () => ex.abort?.());
   else (ex.socket as TaggedSocket)[CURRENT] = ex;
   if (ctx.draining) res.shouldKeepAlive = false;
   const raw = req.rawHeaders;
@@ -53,6 +55,8 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   // (HTTP/2's four pseudo-headers are in the list too and do not count.)
   if (raw.length > (h2 ? ctx.maxHeaderCount + 4 : ctx.maxHeaderCount) * 2) return reply(ex, REFUSED.tooManyHeaders, true);
   ex.upstreamHeaders = upstreamRequestHeaders(raw, ex.clientIp, ctx.proto, ex);
+  // HTTP/2.0 (or 0.9, 3.0…) on an HTTP/1.x connection: 505 (RFC 9110 §15.6.6), as nginx answers.
+  if (!h2 && req.httpVersionMajor !== 1) return reply(ex, REFUSED.versionNotSupported, true);
   // RFC 9112 §3.2: a request with more than one Host is a 400.
   if (ex.hostCount > 1) return reply(ex, REFUSED.badRequest, true);
   // RFC 9112 §6.1: chunked framing does not exist in HTTP/1.0; a message claiming it is a
@@ -64,7 +68,7 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   const sized = ex.contentLength !== undefined && ex.contentLength !== '0';
   if (sized && Number(ex.contentLength) > ctx.maxBodyBytes) return reply(ex, 413, true);
   // An HTTP/2 body is framed by DATA frames, with or without a content-length (RFC 9113 §8.1).
-  if (ex.chunked || sized || (h2 && !(req as unknown as { stream: Http2Stream }).stream.endAfterHeaders)) {
+  if (ex.chunked || sized || (h2 && !stream.endAfterHeaders)) {
     // The body reaches undici through a pass-through, never as `req` itself: undici destroys
     // the body stream it was given when the request ends, and destroying `req` would destroy
     // the client's socket — keep-alive and pipelining after every request with a body would

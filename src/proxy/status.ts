@@ -24,6 +24,8 @@ export const REFUSED = {
   noRoute: 404,
   /** The route's pools have no usable backend, or the listener is draining. */
   noBackend: 503,
+  /** A request line with a version other than HTTP/1.x on an HTTP/1 connection. */
+  versionNotSupported: 505,
 } as const;
 
 /** How a failure is treated for retries and outlier detection. */
@@ -61,7 +63,7 @@ export function statusFor(kind: FailureKind): number {
 
 const REASONS: Record<number, string> = {
   400: 'bad request\n', 404: 'no route matches this request\n', 413: 'request body too large\n', 431: 'request header fields too large\n', 429: 'too many requests: slow down and retry after the time in Retry-After\n',
-  502: 'bad gateway: the backend failed or sent an invalid response\n', 503: 'no backend available\n', 504: 'gateway timeout: the backend did not answer in time\n',
+  502: 'bad gateway: the backend failed or sent an invalid response\n', 503: 'no backend available\n', 504: 'gateway timeout: the backend did not answer in time\n', 505: 'HTTP version not supported: speak HTTP/1.1, or HTTP/2 over TLS\n',
 };
 
 /** Sends evenkeel's own response (no backend involved); returns the body bytes sent. `close` ends the connection (the request body was not read). */

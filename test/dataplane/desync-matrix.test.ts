@@ -71,6 +71,8 @@ const CASES: Case[] = [
   { name: 'no Host', send: 'GET / HTTP/1.1\r\n\r\n', statuses: [400], backend: [] },
   { name: 'space in the target', send: `GET /a b HTTP/1.1\r\n${H}\r\n`, statuses: [400], backend: [] },
   { name: 'NUL in a header value', send: `GET / HTTP/1.1\r\n${H}X: a\0b\r\n\r\n`, statuses: [400], backend: [] },
+  // Found by the malformed-request property test: a request line saying HTTP/2.0 reached the HTTP/2 path and killed the process.
+  { name: 'HTTP/2.0 in an HTTP/1 request line', send: `GET / HTTP/2.0\r\n${H}\r\n`, statuses: [505], backend: [] },
   { name: 'asterisk-form target on GET', send: `GET * HTTP/1.1\r\n${H}\r\n`, statuses: [400], backend: [] },
   // Clean messages: re-framed, forwarded once, pipelining kept in order.
   { name: 'clean CL POST, then a pipelined GET', send: `POST /p HTTP/1.1\r\n${H}Content-Length: 3\r\n\r\nabcGET /g HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, statuses: [200, 200], backend: ['POST /p HTTP/1.1 abc', 'GET /g HTTP/1.1 '] },
