@@ -34,30 +34,25 @@ export function registerExport(program: Command, result: CommandResult): void {
       const scrapeIntervalMs = durationFlag('--scrape-interval', flags.scrapeInterval);
       exportWith(flags, result, 'read thresholds', (config) => prometheusRules(config, { scrapeIntervalMs }));
     });
-  exp
-    .command('haproxy')
-    .description('write the config as an equivalent haproxy.cfg (what HAProxy cannot say exactly is commented in the file and warned on stderr)')
-    .option('-c, --config <file>', 'config file to render', DEFAULT_CONFIG)
-    .option('-o, --output <file>', 'write to this file instead of stdout')
-    .action((flags: ExportFlags) =>
-      exportWith(flags, result, 'render a haproxy.cfg', (config) => {
-        const { text, notes } = renderHaproxy(config, { source: displayPath(flags.config) });
-        for (const n of notes) process.stderr.write(`warning: ${n.section}: ${n.message}\n`);
-        return text;
-      }),
-    );
-  exp
-    .command('nginx')
-    .description('write the config as an equivalent nginx.conf (what NGINX cannot say exactly is commented in the file and warned on stderr)')
-    .option('-c, --config <file>', 'config file to render', DEFAULT_CONFIG)
-    .option('-o, --output <file>', 'write to this file instead of stdout')
-    .action((flags: ExportFlags) =>
-      exportWith(flags, result, 'render an nginx.conf', (config) => {
-        const { text, notes } = renderNginx(config, { source: displayPath(flags.config) });
-        for (const n of notes) process.stderr.write(`warning: ${n.where}: ${n.message}\n`);
-        return text;
-      }),
-    );
+  // The other engines' configs: rendered, with what they cannot say exactly warned on stderr.
+  const engines = [
+    { name: 'haproxy', file: 'a haproxy.cfg', render: (c: Config, source: string) => { const r = renderHaproxy(c, { source }); return { text: r.text, notes: r.notes.map((n) => `${n.section}: ${n.message}`) }; } },
+    { name: 'nginx', file: 'an nginx.conf', render: (c: Config, source: string) => { const r = renderNginx(c, { source }); return { text: r.text, notes: r.notes.map((n) => `${n.where}: ${n.message}`) }; } },
+  ];
+  for (const e of engines) {
+    exp
+      .command(e.name)
+      .description(`write the config as an equivalent ${e.file.slice(e.file.indexOf(' ') + 1)} (what ${e.name === 'haproxy' ? 'HAProxy' : 'NGINX'} cannot say exactly is commented in the file and warned on stderr)`)
+      .option('-c, --config <file>', 'config file to render', DEFAULT_CONFIG)
+      .option('-o, --output <file>', 'write to this file instead of stdout')
+      .action((flags: ExportFlags) =>
+        exportWith(flags, result, `render ${e.file}`, (config) => {
+          const { text, notes } = e.render(config, displayPath(flags.config));
+          for (const n of notes) process.stderr.write(`warning: ${n}\n`);
+          return text;
+        }),
+      );
+  }
 }
 
 /** Loads the config, renders it, and writes stdout or `-o`. */
