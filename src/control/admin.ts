@@ -20,6 +20,7 @@ import { cookieValue } from '../balancer/index.js';
 import { CSRF_HEADER, SESSION_COOKIE, sessionCookie, Sessions } from './session.js';
 import { LiveStream, type StreamOptions, type StreamSources } from './stream.js';
 import { bearerMatches, tokenMatches } from './token.js';
+import { refuseSocket } from '../proxy/index.js';
 import { HostGuard, LoginLimiter } from './admin-guard.js';
 
 /** What the admin API serves; each function is provided by the instance. */
@@ -59,7 +60,7 @@ export async function startAdmin(address: string, token: string, handlers: Admin
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('connect', (_req, socket) => {
     socket.on('error', () => socket.destroy());
-    socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    refuseSocket(socket, 405);
   });
   try {
     await new Promise<void>((resolve, reject) => {

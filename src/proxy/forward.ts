@@ -66,7 +66,7 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
   if (ex.path.charCodeAt(0) !== 47 /* / */ && !absoluteForm(ex)) return reply(ex, REFUSED.badRequest, true);
 
   const sized = ex.contentLength !== undefined && ex.contentLength !== '0';
-  if (sized && Number(ex.contentLength) > ctx.maxBodyBytes) return reply(ex, 413, true);
+  if (sized && Number(ex.contentLength) > ctx.maxBodyBytes) return reply(ex, REFUSED.bodyTooLarge, true);
   // An HTTP/2 body is framed by DATA frames, with or without a content-length (RFC 9113 §8.1).
   if (ex.chunked || sized || (h2 && !stream.endAfterHeaders)) {
     // The body reaches undici through a pass-through, never as `req` itself: undici destroys
@@ -93,7 +93,7 @@ export function forward(ctx: ForwardContext, snap: Snapshot, req: IncomingMessag
       ex.key = rr.limited;
       // RFC 6585 §4: 429, and RFC 9110 §10.2.3: when a token will be there again.
       ex.res.setHeader('retry-after', wait);
-      return reply(ex, 429, ex.body !== null);
+      return reply(ex, REFUSED.rateLimited, ex.body !== null);
     }
   }
   const t = route.pickTarget();

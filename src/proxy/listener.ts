@@ -14,7 +14,7 @@ import { connectionChannel, tlsChannel } from '../telemetry/channels.js';
 import type { ForwardContext } from './exchange.js';
 import { abortInFlight, forward } from './forward.js';
 import { pickSnapshot, type CanarySlice, type Serving, type Snapshot } from './snapshot.js';
-import { clientErrorStatus, rawStatus } from './status.js';
+import { clientErrorStatus, refuseSocket } from './status.js';
 import { tunnelUpgrade } from './websocket.js';
 import { listenOn, trackSocket, waitForDrain, type SocketSet } from './sockets.js';
 import { ALPN, type CertificateSet } from './tls.js';
@@ -85,8 +85,7 @@ export class HttpListener implements ForwardContext, Serving {
     // CONNECT would make this a tunnel to anywhere: never (RFC 9110 §9.3.6 lets a server refuse it).
     server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
       socket.on('error', () => socket.destroy());
-      socket.end(rawStatus(405));
-      setTimeout(() => socket.destroy(), 1000).unref();
+      refuseSocket(socket, 405);
     });
     if (!config.tls || certs === undefined) {
       this.server = server;
@@ -254,7 +253,5 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  socket.end(rawStatus(clientErrorStatus(code)));
-  // end() waits for the peer; a client that never reads must not keep the socket.
-  setTimeout(() => socket.destroy(), 1000).unref();
+  refuseSocket(socket, clientErrorStatus(code));
 }

@@ -6,6 +6,7 @@
  * the protocol. evenkeel's own errors take their status from the error table (errors.ts).
  */
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BodyLimitError, ERRORS } from '../errors.js';
 
 /** Why evenkeel answers a request itself, with no backend involved, and the status each gets. */
@@ -24,6 +25,8 @@ export const REFUSED = {
   noRoute: 404,
   /** The route's pools have no usable backend, or the listener is draining. */
   noBackend: 503,
+  /** A route's rate limit is spent for this client (RFC 6585 §4). */
+  rateLimited: 429,
   /** A request line with a version other than HTTP/1.x on an HTTP/1 connection. */
   versionNotSupported: 505,
 } as const;
@@ -89,8 +92,18 @@ export function clientErrorStatus(code: string | undefined): number {
   return REFUSED.badRequest;
 }
 
+/**
+ * Answers a socket that has no ServerResponse (a parse error, a refused upgrade, CONNECT) with
+ * our own status, and closes it. end() waits for the peer, so a client that never reads is
+ * destroyed a second later rather than keeping the socket.
+ */
+export function refuseSocket(socket: Duplex, status: number): void {
+  socket.end(rawStatus(status));
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
 /** A raw response for a socket with no ServerResponse (parse errors, failed upgrades). */
-export function rawStatus(status: number): string {
+function rawStatus(status: number): string {
   const text: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
   return `HTTP/1.1 ${status} ${text[status] ?? 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
 }

@@ -24,7 +24,7 @@ import type { ForwardContext } from './exchange.js';
 import { downstreamResponseHeaders, upgradeRequestHeaders, upstreamRequestHeaders, type RequestHeadInfo } from './headers.js';
 import type { Snapshot } from './snapshot.js';
 import type { SocketSet } from './sockets.js';
-import { classify, rawStatus, statusFor } from './status.js';
+import { classify, refuseSocket, statusFor } from './status.js';
 
 /** The listener side of an upgrade. */
 export interface UpgradeContext extends ForwardContext {
@@ -45,17 +45,17 @@ export function tunnelUpgrade(ctx: UpgradeContext, snap: Snapshot, req: Incoming
   // Anything but a WebSocket upgrade goes on as a plain request: its Upgrade, Connection and
   // HTTP2-Settings headers are hop-by-hop and dropped (RFC 9113 §3.1 retired h2c anyway).
   const headers = websocket ? upgradeRequestHeaders(req.rawHeaders, clientIp, ctx.proto, info) : withoutHttp2Settings(upstreamRequestHeaders(req.rawHeaders, clientIp, ctx.proto, info));
-  if (info.hostCount !== 1 || (req.url ?? '').charCodeAt(0) !== 47) return refuse(client, 400);
-  if (ctx.draining) return refuse(client, 503);
+  if (info.hostCount !== 1 || (req.url ?? '').charCodeAt(0) !== 47) return refuseSocket(client, 400);
+  if (ctx.draining) return refuseSocket(client, 503);
   const request: RequestInfo = { method, host: info.host, path: req.url ?? '/', headers: req.headers, clientIp };
   const route = snap.tables.get(ctx.name)?.match(request);
-  if (route === undefined) return refuse(client, 404);
+  if (route === undefined) return refuseSocket(client, 404);
   const rr = snap.routes.get(route)!;
   const t = route.pickTarget();
   const pool = t >= 0 ? rr.pools[t] : undefined;
   const i = pool ? pool.pick(request) : -1;
-  if (pool === undefined || i < 0) return refuse(client, 503);
-  if (websocket && ctx.sockets.upgraded.size >= ctx.maxTunnels) return refuse(client, 503);
+  if (pool === undefined || i < 0) return refuseSocket(client, 503);
+  if (websocket && ctx.sockets.upgraded.size >= ctx.maxTunnels) return refuseSocket(client, 503);
   const ep = pool.endpoints[i];
   ep.inflight++;
   ctx.sockets.upgraded.add(client);
@@ -74,7 +74,7 @@ export function tunnelUpgrade(ctx: UpgradeContext, snap: Snapshot, req: Incoming
     if (answered) return void client.destroy();
     const kind = classify(err);
     if (kind === 'connect' || kind === 'timeout' || kind === 'reset' || kind === 'protocol') recordFailure(ep, pool, snap.registry);
-    refuse(client, statusFor(kind === 'client' || kind === 'bad-request' || kind === 'limit' ? 'other' : kind));
+    refuseSocket(client, statusFor(kind === 'client' || kind === 'bad-request' || kind === 'limit' ? 'other' : kind));
   });
   up.once('upgrade', (res: IncomingMessage, upstream: Socket, upHead: Buffer) => {
     answered = true;
@@ -82,7 +82,7 @@ export function tunnelUpgrade(ctx: UpgradeContext, snap: Snapshot, req: Incoming
       upstream.destroy();
       settle();
       recordFailure(ep, pool, snap.registry);
-      return refuse(client, 502);
+      return refuseSocket(client, 502);
     }
     recordSuccess(ep);
     open(ctx, client, upstream, res, head, upHead, settle);
@@ -94,7 +94,7 @@ export function tunnelUpgrade(ctx: UpgradeContext, snap: Snapshot, req: Incoming
       res.destroy();
       settle();
       recordFailure(ep, pool, snap.registry);
-      return refuse(client, 502);
+      return refuseSocket(client, 502);
     }
     recordSuccess(ep);
     relayAndClose(client, res, settle);
@@ -125,10 +125,7 @@ function withoutHttp2Settings(headers: string[]): string[] {
 
 /** Relays the backend's 101 and pipes bytes both ways until either side closes or the tunnel idles. */
 function open(ctx: UpgradeContext, client: Duplex, upstream: Socket, res: IncomingMessage, head: Buffer, upHead: Buffer, settle: () => void): void {
-  const headers = downstreamResponseHeaders(res.rawHeaders.map((h) => Buffer.from(h, 'latin1')));
-  let text = `HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n`;
-  for (let k = 0; k < headers.length; k += 2) text += `${headers[k]}: ${headers[k + 1]}\r\n`;
-  client.write(`${text}\r\n`);
+  client.write(responseHead(`101 ${res.statusMessage || 'Switching Protocols'}`, 'connection: Upgrade\r\nupgrade: websocket', res));
   if (upHead.length > 0) client.write(upHead);
   if (head.length > 0) upstream.write(head);
   upstream.on('error', () => client.destroy());
@@ -150,19 +147,18 @@ function open(ctx: UpgradeContext, client: Duplex, upstream: Socket, res: Incomi
 
 /** Relays an answer that is not an upgrade as an HTTP response, then closes the client connection. */
 function relayAndClose(client: Duplex, res: IncomingMessage, settle: () => void): void {
-  const headers = downstreamResponseHeaders(res.rawHeaders.map((h) => Buffer.from(h, 'latin1')));
-  let text = `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\nconnection: close\r\n`;
-  for (let k = 0; k < headers.length; k += 2) text += `${headers[k]}: ${headers[k + 1]}\r\n`;
-  client.write(`${text}\r\n`);
+  client.write(responseHead(`${res.statusCode} ${res.statusMessage ?? ''}`, 'connection: close', res));
   res.on('error', () => client.destroy());
   res.once('end', settle);
   // Close-delimited when the backend gave no Content-Length (RFC 9112 §6.3 rule 8).
   res.pipe(client);
 }
 
-/** Answers with our own status and closes. */
-function refuse(client: Duplex, status: number): void {
-  client.end(rawStatus(status));
-  // end() waits for the peer; a client that never reads must not keep the socket.
-  setTimeout(() => client.destroy(), 1000).unref();
+/** The head we relay for a backend's answer: our status line and connection headers, then its own headers after hop-by-hop hygiene. */
+function responseHead(statusLine: string, connection: string, res: IncomingMessage): string {
+  // Off the request path (upgrades only): the string headers are turned into the Buffers the shared filter reads.
+  const headers = downstreamResponseHeaders(res.rawHeaders.map((h) => Buffer.from(h, 'latin1')));
+  let text = `HTTP/1.1 ${statusLine}\r\n${connection}\r\n`;
+  for (let k = 0; k < headers.length; k += 2) text += `${headers[k]}: ${headers[k + 1]}\r\n`;
+  return `${text}\r\n`;
 }
