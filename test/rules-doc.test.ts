@@ -103,14 +103,14 @@ const { sections, strayHeadings } = parseDoc(doc);
 const codes = Object.keys(CODES) as Code[];
 const isChangeRule = (code: string) => code.startsWith('EK4');
 
-function validate(example: Example, previous?: ValidationReport): ValidationReport {
+async function validate(example: Example, previous?: ValidationReport): Promise<ValidationReport> {
   const prev = previous?.config && previous.model ? { config: previous.config, model: previous.model } : undefined;
   if (example.lang === 'haproxy') {
     // As `evenkeel validate` reads a haproxy.cfg: the reader, then `haproxy -c` when installed.
     const file = join(tmp, 'haproxy.cfg');
     writeFileSync(file, example.text);
     const load = readHaproxy(example.text, docFile);
-    return analyzeLoaded({ ...load, findings: [...load.findings, ...haproxyCheck(file)] }, { previous: prev });
+    return analyzeLoaded({ ...load, findings: [...load.findings, ...(await haproxyCheck(file))] }, { previous: prev });
   }
   // An nginx example writes a NUL byte as <NUL> (Markdown cannot hold one).
   if (example.lang === 'nginx') return analyzeLoaded(readNginx(example.text.replaceAll('<NUL>', '\u0000'), docFile), { previous: prev });
@@ -146,7 +146,7 @@ test('docs/rules.md has one section per code, in catalogue order, with the catal
 });
 
 for (const code of codes) {
-  test(`${code} bad example is reported, good example passes`, { skip: needsHaproxy(code) && 'haproxy is not installed' }, () => {
+  test(`${code} bad example is reported, good example passes`, { skip: needsHaproxy(code) && 'haproxy is not installed' }, async () => {
     const s = sections.find((x) => x.code === code);
     assert.ok(s, `${code} has no section in docs/rules.md`);
     assert.deepEqual(s.problems, [], `${code}: malformed examples`);
@@ -157,14 +157,14 @@ for (const code of codes) {
     let previous: ValidationReport | undefined;
     if (isChangeRule(code)) {
       assert.ok(before !== undefined, `${code}: a change rule needs a "Before:" example`);
-      previous = validate(before);
+      previous = await validate(before);
       const errors = previous.findings.filter((f) => f.severity === 'error');
       assert.deepEqual(errors, [], `${code}: the Before example should itself be valid:\n${describe(previous, before)}`);
     } else {
       assert.equal(before, undefined, `${code}: only EK4xx sections have a "Before:" example`);
     }
 
-    const badReport = validate(bad, previous);
+    const badReport = await validate(bad, previous);
     const hits = badReport.findings.filter((f) => f.code === code);
     assert.ok(hits.length > 0, `${code}: the Bad example does not produce ${code}; it produces:\n${describe(badReport, bad)}`);
     for (const f of hits) {
@@ -174,7 +174,7 @@ for (const code of codes) {
     }
     if (CODES[code].severity === 'error') assert.equal(badReport.valid, false, `${code}: the Bad example should be invalid`);
 
-    const goodReport = validate(good, previous);
+    const goodReport = await validate(good, previous);
     assert.deepEqual(goodReport.findings.filter((f) => f.code === code), [], `${code}: the Good example still produces ${code}:\n${describe(goodReport, good)}`);
     const errors = goodReport.findings.filter((f) => f.severity === 'error');
     assert.deepEqual(errors, [], `${code}: the Good example has errors:\n${describe(goodReport, good)}`);

@@ -1,7 +1,7 @@
 /** Loading the config a command names, in any format, with the engine's own check when installed. */
 import { Option, type Command } from 'commander';
-import type { LoadResult } from '../config/load.js';
-import type { Finding } from '../config/findings.js';
+import { analyzeLoaded, type ValidateOptions, type ValidationReport } from '../analysis/index.js';
+import { sortFindings, type Finding } from '../config/findings.js';
 import { FORMATS, loadAnyFile, type Format } from '../formats/index.js';
 import { haproxyCheck } from './engine-check.js';
 
@@ -18,26 +18,64 @@ export function formatOptions(cmd: Command): Command {
     .option('--guardrails <file>', 'guardrails and capacities (YAML) for a haproxy.cfg or nginx.conf');
 }
 
+/** A judged config and the format it was read as. */
+export type CommandReport = ValidationReport & { format: Format };
+
 /**
- * Loads `file`; a string is the one line to print when it is no config evenkeel reads (exit 1).
- * Throws FileReadError (exit 2) when the file cannot be read.
+ * Loads and judges `file`, with the engine's own check when it is a haproxy.cfg and HAProxy is
+ * installed (run beside the analysis, its findings merged in). A string is the one line to print
+ * when it is no config evenkeel reads (exit 1). Throws FileReadError (exit 2) when the file
+ * cannot be read.
  */
-export function loadForCommand(file: string, flags: FormatFlags): (LoadResult & { format: Format }) | string {
+export async function judgeForCommand(file: string, flags: FormatFlags, options: ValidateOptions = {}): Promise<CommandReport | string> {
   const loaded = loadAnyFile(file, { from: flags.from, guardrailsFile: flags.guardrails, env: process.env });
   if (loaded.format === 'unknown') return loaded.message;
-  if (loaded.format === 'haproxy' && loaded.text !== '') return { ...loaded, findings: [...loaded.findings, ...haproxyCheck(file)] };
-  return loaded;
+  const check = loaded.format === 'haproxy' && loaded.text !== '' ? haproxyCheck(file) : undefined;
+  const report = analyzeLoaded(loaded, options);
+  const engine = check ? await check : [];
+  const findings = foreignHints(engine.length ? sortFindings([...report.findings, ...engine]) : report.findings, loaded.format);
+  return { ...report, findings, valid: !findings.some((f) => f.severity === 'error'), format: loaded.format };
 }
 
 /**
  * The analysis speaks of guardrails as YAML keys; a haproxy.cfg or nginx.conf user sets them in
  * a guardrails file, so the hints of the findings that ask for them say that instead.
  */
-export function foreignHints(findings: Finding[], format: Format): Finding[] {
+function foreignHints(findings: Finding[], format: Format): Finding[] {
   if (format === 'evenkeel') return findings;
   const hints: Partial<Record<string, string>> = {
     EK200: 'pass --guardrails GUARD.yaml with traffic: { peakRps: N } (the expected peak requests/s) and capacity: {BACKEND: N}, or add # evenkeel: capacity=N to server lines',
     EK210: 'add capacity: {BACKEND: N} (or {BACKEND: {SERVER: N}}) to the --guardrails file, or # evenkeel: capacity=N to each server line',
   };
-  return findings.map((f) => (hints[f.code] ? { ...f, hint: hints[f.code]! } : f));
+  return findings.map((f) => {
+    if (f.code === 'EK209') return { ...f, message: concentrationMessage(f.message, format), hint: concentrationHint(f, format) };
+    return hints[f.code] ? { ...f, hint: hints[f.code]! } : f;
+  });
+}
+
+/**
+ * EK209's message names a pool and its backends; in a haproxy.cfg they are a backend and its
+ * servers (weight 0 includes disabled), in an nginx.conf an upstream whose servers are down
+ * (nginx has no weight 0) and named by their address, which is not repeated.
+ */
+function concentrationMessage(message: string, format: 'haproxy' | 'nginx'): string {
+  const haproxy = format === 'haproxy';
+  return message
+    .replace(/^all traffic of pool (\S+) goes to (\S+) \(([^)]+)\)/, (_, pool: string, name: string, address: string) =>
+      `all traffic of ${haproxy ? 'backend' : 'upstream'} ${pool} goes to ${haproxy ? `server ${name} (${address})` : name}`)
+    .replace(/the other (\d+ )?backends?/, (_, n?: string) => `the other ${n ?? ''}server${n ? 's' : ''}`)
+    .replace(/ (has|have) weight 0$/, (_, verb: string) => (haproxy ? ` ${verb === 'has' ? 'is' : 'are'} at weight 0 or disabled` : ` ${verb === 'has' ? 'is' : 'are'} down`));
+}
+
+/** EK209 in the words of the file's own server lines rather than evenkeel's YAML keys. */
+function concentrationHint(f: Finding, format: 'haproxy' | 'nginx'): string {
+  const toBackup = f.hint.startsWith('every primary');
+  if (format === 'haproxy') {
+    return toBackup
+      ? 'every primary server of this backend is at weight 0 or disabled, so its first backup takes everything: give the primaries weight > 0 again (weight 1 is the default) and remove disabled, or add option allbackups to let all backups share the load'
+      : 'give the other servers weight > 0 again (weight 1 is the default; remove disabled), or drain them one at a time; one server is no redundancy and carries the whole backend';
+  }
+  return toBackup
+    ? 'every primary server of this upstream is marked down, so its backup takes everything: remove down from the primaries'
+    : 'remove down (or backup) from the other server lines, or take them out one at a time; one server is no redundancy and carries the whole upstream';
 }

@@ -4,8 +4,8 @@
  * `apply` finds it; `-c` defaults to FILE itself).
  */
 import { Option, type Command } from 'commander';
-import { analyzeLoaded, movedShare, validateText, type ValidateOptions, type ValidationReport } from '../../analysis/index.js';
-import { foreignHints, formatOptions, loadForCommand, type FormatFlags } from '../load.js';
+import { movedShare, validateText, type ValidateOptions, type ValidationReport } from '../../analysis/index.js';
+import { formatOptions, judgeForCommand, type FormatFlags } from '../load.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { pct } from '../../core/text.js';
 import { UsageError } from '../../errors.js';
@@ -43,7 +43,7 @@ export function registerPlan(program: Command, result: CommandResult): void {
         const first = before.findings.find((f) => f.severity === 'error');
         throw new UsageError(`the --against config ${label} does not load, so there is nothing to compare with${first ? `: ${first.line ?? 1}:${first.column ?? 1}: ${first.code}: ${first.message}` : ''}`);
       }
-      const after = validateAny(file, opts, { samplePath: opts.traffic, previous: { config: before.config, model: before.model } });
+      const after = await validateAny(file, opts, { samplePath: opts.traffic, previous: { config: before.config, model: before.model } });
       result.exitCode = after.valid ? 0 : 1;
       const rows = planRows(before, after);
       const moved = after.model ? movedShare(before.model, after.model).moved : null;
@@ -78,7 +78,7 @@ export function registerPlan(program: Command, result: CommandResult): void {
 
 /** The version being replaced: a file, or the live active version fetched from the instance. */
 async function against(file: string, opts: AdminFlags & FormatFlags & { against: string; traffic?: string }): Promise<{ report: ValidationReport; label: string }> {
-  if (opts.against !== 'live') return { report: validateAny(opts.against, opts, { samplePath: opts.traffic }), label: displayPath(opts.against) };
+  if (opts.against !== 'live') return { report: await validateAny(opts.against, opts, { samplePath: opts.traffic }), label: displayPath(opts.against) };
   const client = AdminClient.fromFlags({ ...opts, config: opts.config ?? file });
   const live = await client.get<{ id: number; text: string }>('/api/v1/versions/active');
   // Relative paths in the live text resolve against the candidate's folder, as they would on apply.
@@ -86,11 +86,10 @@ async function against(file: string, opts: AdminFlags & FormatFlags & { against:
 }
 
 /** Validates a file in any format; one that is no config evenkeel reads is a usage error here. */
-function validateAny(file: string, flags: FormatFlags, options: ValidateOptions): ValidationReport {
-  const load = loadForCommand(file, flags);
-  if (typeof load === 'string') throw new UsageError(load);
-  const report = analyzeLoaded(load, options);
-  return { ...report, findings: foreignHints(report.findings, load.format) };
+async function validateAny(file: string, flags: FormatFlags, options: ValidateOptions): Promise<ValidationReport> {
+  const report = await judgeForCommand(file, flags, options);
+  if (typeof report === 'string') throw new UsageError(report);
+  return report;
 }
 
 /** True when a backend's prediction differs between the versions (beyond rounding). */

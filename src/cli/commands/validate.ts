@@ -2,8 +2,7 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { analyzeLoaded } from '../../analysis/index.js';
-import { foreignHints, formatOptions, loadForCommand, type FormatFlags } from '../load.js';
+import { formatOptions, judgeForCommand, type FormatFlags } from '../load.js';
 import { distributionTables, formatFinding, summaryLine } from '../format.js';
 import { DEFAULT_CONFIG, type CommandResult } from '../shared.js';
 
@@ -14,16 +13,14 @@ export function registerValidate(program: Command, result: CommandResult): void 
     .argument('[file]', 'config file', DEFAULT_CONFIG)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--traffic <sample>', 'traffic sample (JSONL) to use instead of guardrails.traffic.sample'))
-    .action((file: string, opts: FormatFlags & { format: 'text' | 'json'; traffic?: string }) => {
+    .action(async (file: string, opts: FormatFlags & { format: 'text' | 'json'; traffic?: string }) => {
       if (file === DEFAULT_CONFIG && !existsSync(file)) throw new UsageError(`no config file given and no ${DEFAULT_CONFIG} in ${process.cwd()}: run evenkeel validate FILE`);
-      const load = loadForCommand(file, opts);
-      if (typeof load === 'string') {
-        process.stderr.write(`evenkeel: ${load}\n`);
+      const report = await judgeForCommand(file, opts, { samplePath: opts.traffic });
+      if (typeof report === 'string') {
+        process.stderr.write(`evenkeel: ${report}\n`);
         result.exitCode = 1;
         return;
       }
-      const analysed = analyzeLoaded(load, { samplePath: opts.traffic });
-      const report = { ...analysed, findings: foreignHints(analysed.findings, load.format) };
       result.exitCode = report.valid ? 0 : 1;
       if (opts.format === 'json') {
         const findings = report.findings.map(({ code, severity, message, subject, path, line, column, hint, file: f }) => ({ code, severity, message, subject, path, line, column, hint, ...(f ? { file: f } : {}) }));
