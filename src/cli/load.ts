@@ -47,8 +47,12 @@ function foreignHints(findings: Finding[], format: Format): Finding[] {
     EK200: 'pass --guardrails GUARD.yaml with traffic: { peakRps: N } (the expected peak requests/s) and capacity: {BACKEND: N}, or add # evenkeel: capacity=N to server lines',
     EK210: 'add capacity: {BACKEND: N} (or {BACKEND: {SERVER: N}}) to the --guardrails file, or # evenkeel: capacity=N to each server line',
   };
+  if (format === 'haproxy') hints.EK303 = 'add check to the server lines (with option httpchk GET /healthz in the backend for an HTTP check), so HAProxy takes a dead server out before requests fail on it';
+  else hints.EK303 = 'nginx (open source) has no active health checks: max_fails and fail_timeout on the server lines take a server out after failed requests (default max_fails=1 fail_timeout=10s); keep them, or check the servers from outside';
+  hints.EK206 = 'pass a traffic sample (--traffic SAMPLE.jsonl, or traffic: { sample: FILE } in the --guardrails file) to check the real keys';
   return findings.map((f) => {
     if (f.code === 'EK209') return { ...f, message: concentrationMessage(f.message, format), hint: concentrationHint(f, format) };
+    if (f.code === 'EK203') return { ...f, hint: f.hint.replace(/(\d+ )backends? with weight 0 could serve$/, (_, n: string) => `${n}server${n === '1 ' ? '' : 's'} ${format === 'haproxy' ? 'at weight 0 or disabled' : 'marked down'} could serve`) };
     return hints[f.code] ? { ...f, hint: hints[f.code]! } : f;
   });
 }

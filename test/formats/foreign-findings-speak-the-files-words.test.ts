@@ -39,3 +39,16 @@ test('an evenkeel config keeps its own words', () => {
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /error EK209: all traffic of pool web goes to web-1 \(10\.0\.0\.11:8080\), \d+ req\/s at peak: the other 3 backends \(web-2, web-3, web-4\) have weight 0/);
 });
+
+test('the other hints that named YAML keys speak haproxy.cfg and nginx.conf', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'evenkeel-words-'));
+  const cfg = join(dir, 'haproxy.cfg');
+  writeFileSync(cfg, 'defaults\n  mode http\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  server s1 10.0.0.1:80\n  server s2 10.0.0.2:80\n');
+  const h = validate(cfg);
+  assert.match(h.stdout, /info EK303: .*\n    hint: add check to the server lines \(with option httpchk GET \/healthz/);
+  assert.doesNotMatch(h.stdout, /healthCheck:/);
+  const n = validate('examples/nginx/bad/all-but-one-down.conf');
+  assert.match(n.stdout, /error EK203: .*\n    hint: .*; 3 servers marked down could serve\n/);
+});
