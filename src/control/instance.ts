@@ -156,7 +156,7 @@ export class Instance {
       inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version), () => ({ counters: inst.watch?.counters() }), rollout);
       await inst.changes.recall();
       inst.admin = await startAdmin(options.config.admin.address, inst.token.token, {
-        metrics: async () => `${await inst.plane.metricsText()}${inst.watch?.metricsText() ?? ''}`,
+        metrics: async () => `${await inst.plane.metricsText()}${(await inst.watch?.metricsText()) ?? ''}`,
         status: () => inst.status(),
         reload: () => inst.reload('admin'),
         apply: (req) => inst.changes.apply(req),

@@ -78,8 +78,12 @@ export class SlidingCounters {
     this.size = Math.max(1, Math.ceil(windowMs / bucketMs));
   }
 
-  /** Counts one response. `backend` is NO_BACKEND when evenkeel answered without one. */
-  record(pool: string, backend: string, status: number, latencyMs: number, now: number): void {
+  /**
+   * Counts `count` responses of one status and latency. `backend` is NO_BACKEND when evenkeel
+   * answered without one. A count, not a call per response: a cluster poll brings thousands.
+   */
+  record(pool: string, backend: string, status: number, latencyMs: number, now: number, count = 1): void {
+    if (!(count > 0)) return;
     let entry = this.pools.get(pool);
     if (!entry) this.pools.set(pool, (entry = { since: now, backends: new Map() }));
     const backends = entry.backends;
@@ -93,9 +97,9 @@ export class SlidingCounters {
       ring.errors[slot] = 0;
       ring.latency[slot].fill(0);
     }
-    ring.requests[slot]++;
-    if (status >= 500) ring.errors[slot]++;
-    ring.latency[slot][latencyBin(latencyMs)]++;
+    ring.requests[slot] += count;
+    if (status >= 500) ring.errors[slot] += count;
+    ring.latency[slot][latencyBin(latencyMs)] += count;
   }
 
   /** Forgets a pool's counts (its expected shares changed, so old counts would read as skew). */
