@@ -283,9 +283,26 @@ export class AlertWatch {
     }
   }
 
+  /**
+   * A notifier for the config's webhooks. A notice given up on is logged and journalled
+   * (`alert.undelivered`: which alert, where, how many attempts, the last error), so an alert
+   * no receiver took is on record; the journal names the receiver by origin only, since a
+   * webhook URL's path is often its secret (Slack's are).
+   */
   private newNotifier(config: Config): WebhookNotifier {
     const log = this.deps.log;
-    return new WebhookNotifier(config.alerts.webhooks, { onResult: (r) => (r.delivered ? undefined : log?.(`alert ${r.id} (${r.status}) not delivered to ${r.url}: ${r.error ?? 'unknown error'}`)) });
+    return new WebhookNotifier(config.alerts.webhooks, {
+      onResult: (r) => {
+        if (r.delivered) return;
+        const error = r.error ?? 'unknown error';
+        log?.(`alert ${r.id} (${r.status}) not delivered to ${r.url}: ${error}`);
+        if (this.closed) return;
+        const receiver = originOf(r.url);
+        const summary = `alert ${r.id} (${r.status}) not delivered to ${receiver} after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}: ${error}`;
+        void this.deps.store.appendEvent({ type: 'alert.undelivered', version: this.deps.changes().active.id, time: this.now(), data: { id: r.id, status: r.status, receiver, attempts: r.attempts, error, summary } })
+          .catch((err: Error) => log?.(`journal: ${err.message}`));
+      },
+    });
   }
 
   private async handle(t: AlertTransition, config: Config): Promise<void> {
@@ -345,3 +362,11 @@ export class AlertWatch {
   }
 }
 
+/** A webhook URL's origin and an ellipsis for its path (`https://hooks.example.com/…`). */
+function originOf(url: string): string {
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return 'an unparsable URL';
+  }
+}
