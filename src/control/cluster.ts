@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
 import { CanaryError, InstanceError } from '../errors.js';
 import type { BoundListener, SampledRequest, VersionInfo } from '../proxy/index.js';
-import { HealthCheckMetrics, windowShares, type BackendSnapshot } from '../telemetry/index.js';
+import { HealthCheckMetrics, windowShares, type BackendSnapshot, type RequestCount } from '../telemetry/index.js';
 import type { ObservedBackend, Plane } from './plane.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
@@ -163,6 +163,14 @@ export class ClusterPlane implements Plane {
 
   async metricsText(): Promise<string> {
     return `${await this.aggregator.clusterMetrics()}${await this.checks.text()}`;
+  }
+
+  async requestCounts(): Promise<RequestCount[]> {
+    // Each worker's counts since it started, marked with the worker: a replacement's counts
+    // start from zero as new series, not as a reset of the dead one's.
+    const workers = [...this.workers];
+    const replies = await Promise.all(workers.map((w) => this.ask(w, { type: 'counters' }, 'counters').catch(() => ({ requests: [] as RequestCount[] }))));
+    return replies.flatMap((r, i) => r.requests.map((c) => ({ ...c, source: `worker ${workers[i].id}` })));
   }
 
   backends(): BackendSnapshot[] {

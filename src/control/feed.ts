@@ -1,21 +1,22 @@
 /**
  * Where the monitors' responses come from, in the primary process. With one worker the data
  * plane runs here and publishes every completed request on the request channel, which the
- * feed subscribes to like the metrics do. With node:cluster workers the counters live in the
- * workers and the primary sees them only through the aggregated metrics, so the feed polls
- * `evenkeel_requests_total` and records each series' increase (latency unknown there: the
- * latency monitor only judges single-process serve). Requests a config canary served carry its
- * mark (the `canary` flag of their metric key, `evenkeel_canary_requests_total` across workers),
- * so the monitors of the active version and the canary's judgement each see their own slice.
+ * feed subscribes to like the metrics do. Otherwise (node:cluster workers, HAProxy) the counters
+ * live outside this process and the plane reports them as data (`Plane.requestCounts`: every
+ * series' responses since its counting process started); the feed polls them and records each
+ * series' increase as one count (latency unknown there: the latency monitor only judges
+ * single-process serve). Requests a config canary served carry its mark (the `canary` flag of
+ * their series), so the monitors of the active version and the canary's judgement each see
+ * their own slice.
  *
  * The feed also keeps cumulative counters (requests and 5xx, per route and pool) that the
  * journal carries on its events, so a report can state the failed requests of an incident.
  */
 import { performance } from 'node:perf_hooks';
-import { requestChannel, type RequestRecord } from '../telemetry/index.js';
+import { requestChannel, type RequestCount, type RequestRecord } from '../telemetry/index.js';
 
-/** Counts one response; `canary` marks the config canary's slice. */
-export type ResponseSink = (pool: string, backend: string | null, status: number, latencyMs: number, now: number, canary: boolean) => void;
+/** Counts `count` responses of one status; `canary` marks the config canary's slice. */
+export type ResponseSink = (pool: string, backend: string | null, status: number, latencyMs: number, now: number, canary: boolean, count: number) => void;
 
 /** Requests and failures (status >= 500) since the instance started. */
 export interface TrafficCounters {
@@ -25,77 +26,47 @@ export interface TrafficCounters {
   pools: Record<string, { requests: number; failed: number }>;
 }
 
-const ALL_SERIES = 'evenkeel_requests_total';
-const CANARY_SERIES = 'evenkeel_canary_requests_total';
-
-/** At most this many responses are replayed per series and poll (a long stall must not spin the primary). */
-const MAX_REPLAY = 20_000;
-
 /** A stream of responses into a sink. */
 export class TrafficFeed {
   private readonly totals: TrafficCounters = { requests: 0, failed: 0, routes: {}, pools: {} };
+  /** Each polled series' count at the last poll. */
   private readonly last = new Map<string, number>();
   private polled = false;
   private readonly onRequest = (m: unknown) => {
     const r = m as RequestRecord;
     const k = r.key;
     this.count(k.route, k.pool, r.status, 1);
-    this.sink(k.pool, k.backend === '' ? null : k.backend, r.status, performance.now() - r.start, this.now(), k.canary);
+    this.sink(k.pool, k.backend === '' ? null : k.backend, r.status, performance.now() - r.start, this.now(), k.canary, 1);
   };
 
   /**
-   * `metrics` given: poll that exposition (cluster mode); otherwise subscribe to the request
-   * channel of this process.
+   * `counts` given: poll the plane's counters (workers, HAProxy); otherwise subscribe to the
+   * request channel of this process.
    */
-  constructor(private readonly sink: ResponseSink, private readonly now: () => number, private readonly metrics?: () => Promise<string>) {
-    if (!metrics) requestChannel.subscribe(this.onRequest);
+  constructor(private readonly sink: ResponseSink, private readonly now: () => number, private readonly counts?: () => Promise<RequestCount[]>) {
+    if (!counts) requestChannel.subscribe(this.onRequest);
   }
 
-  /** Reads what the workers counted since the last poll (cluster mode; nothing to do otherwise). */
+  /** Reads what the plane counted since the last poll (nothing to do when subscribed to the channel). */
   async poll(): Promise<void> {
-    if (!this.metrics) return;
-    const text = await this.metrics();
+    if (!this.counts) return;
+    const rows = await this.counts();
     const now = this.now();
-    // The canary's requests are counted in both series: what is left of the total is the active slice's.
-    const canary = this.increases(text, CANARY_SERIES);
-    const all = this.increases(text, ALL_SERIES);
-    this.polled = true;
-    for (const [id, [labels, delta]] of all) {
-      const c = canary.get(id)?.[1] ?? 0;
-      const status = Number(labels.code);
-      const pool = labels.pool ?? '';
-      this.count(labels.route ?? '', pool, status, delta);
-      this.replay(pool, labels.backend, status, delta - c, now, false);
-      this.replay(pool, labels.backend, status, Math.min(c, delta), now, true);
-    }
-  }
-
-  /** Each series' increase since the last poll, by label set. */
-  private increases(text: string, name: string): Map<string, [Record<string, string>, number]> {
-    const out = new Map<string, [Record<string, string>, number]>();
-    const prefix = `${name}{`;
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(prefix)) continue;
-      const close = line.lastIndexOf('}');
-      const labels = parseLabels(line.slice(prefix.length, close));
-      const value = Number(line.slice(close + 1).trim());
-      if (!Number.isFinite(value)) continue;
-      const id = seriesId(labels);
+    for (const r of rows) {
+      const id = `${r.source ?? ''}\0${r.listener}\0${r.route}\0${r.pool}\0${r.backend}\0${r.code}\0${r.canary ? 'c' : ''}`;
       // A series that appears after the first poll started from zero since the poll before
-      // (a canary's, a new backend's); on the first poll everything is a baseline, not a burst.
-      const before = this.last.get(`${name}|${id}`) ?? (this.polled ? 0 : undefined);
-      this.last.set(`${name}|${id}`, value);
-      // A smaller value is a restarted worker.
+      // (a canary's, a new backend's, a replaced worker's); on the first poll everything is a
+      // baseline, not a burst.
+      const before = this.last.get(id) ?? (this.polled ? 0 : undefined);
+      this.last.set(id, r.requests);
       if (before === undefined) continue;
-      const delta = value >= before ? value - before : value;
-      if (delta > 0) out.set(id, [labels, delta]);
+      // A smaller count is a counter that started again (a restarted engine worker).
+      const delta = r.requests >= before ? r.requests - before : r.requests;
+      if (delta <= 0) continue;
+      this.count(r.route, r.pool, r.code, delta);
+      this.sink(r.pool, r.backend === '' ? null : r.backend, r.code, 0, now, r.canary, delta);
     }
-    return out;
-  }
-
-  private replay(pool: string, backend: string | undefined, status: number, n: number, now: number, canary: boolean): void {
-    const times = Math.min(n, MAX_REPLAY);
-    for (let i = 0; i < times; i++) this.sink(pool, backend ? backend : null, status, 0, now, canary);
+    this.polled = true;
   }
 
   /** A copy of the cumulative counters (journalled on events). */
@@ -104,7 +75,7 @@ export class TrafficFeed {
   }
 
   close(): void {
-    if (!this.metrics) requestChannel.unsubscribe(this.onRequest);
+    if (!this.counts) requestChannel.unsubscribe(this.onRequest);
   }
 
   private count(route: string, pool: string, status: number, n: number): void {
@@ -119,16 +90,4 @@ export class TrafficFeed {
     p.requests += n;
     p.failed += failed;
   }
-}
-
-function seriesId(l: Record<string, string>): string {
-  return `${l.listener}\0${l.route}\0${l.pool}\0${l.backend}\0${l.code}`;
-}
-
-/** `a="x",b="y"` → { a: 'x', b: 'y' } (Prometheus label escaping undone). */
-function parseLabels(s: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /(\w+)="((?:[^"\\]|\\.)*)"/g;
-  for (let m = re.exec(s); m; m = re.exec(s)) out[m[1]] = m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-  return out;
 }

@@ -156,7 +156,7 @@ export class Instance {
       inst.changes = new ChangeManager(inst.store, options.file, { version: boot.version, report }, (config, version) => inst.serveVersion(config, version), () => ({ counters: inst.watch?.counters() }), rollout);
       await inst.changes.recall();
       inst.admin = await startAdmin(options.config.admin.address, inst.token.token, {
-        metrics: async () => `${await inst.plane.metricsText()}${inst.watch?.metricsText() ?? ''}`,
+        metrics: async () => `${await inst.plane.metricsText()}${(await inst.watch?.metricsText()) ?? ''}`,
         status: () => inst.status(),
         reload: () => inst.reload('admin'),
         apply: (req) => inst.changes.apply(req),
@@ -253,6 +253,7 @@ export class Instance {
       backends: this.plane.backends(),
       pools: await buildStatus(this.plane),
       alerts: this.watch?.firing() ?? [],
+      guardrails: guardrailsInEffect(this.config),
     };
   }
 
@@ -282,4 +283,14 @@ function readText(file: string): string {
   } catch (err) {
     throw new FileReadError(file, (err as Error).message, { cause: err });
   }
+}
+
+/**
+ * The thresholds of the version serving that the dashboard marks backends by before a monitor
+ * fires: `nearCapacity` is 1 − headroom (the utilization validate allows), `skew` the skew
+ * monitor's limit, with the concentration and error-rate limits beside them.
+ */
+function guardrailsInEffect(config: Config): { headroom: number; nearCapacity: number; skew: number; maxBackendShare: number; errorRate: number } {
+  const g = config.guardrails;
+  return { headroom: g.headroom, nearCapacity: 1 - g.headroom, skew: g.rollback.skew, maxBackendShare: g.maxBackendShare, errorRate: g.rollback.errorRate };
 }

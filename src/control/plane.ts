@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { DataPlane, TrafficRecorder, type BoundListener, type SampledRequest, type VersionInfo } from '../proxy/index.js';
-import { AccessLogs, configChannel, HealthCheckMetrics, Metrics, type BackendSnapshot } from '../telemetry/index.js';
+import { AccessLogs, configChannel, HealthCheckMetrics, Metrics, type BackendSnapshot, type RequestCount } from '../telemetry/index.js';
 
 /** One backend's observed traffic. */
 export interface ObservedBackend {
@@ -29,7 +29,10 @@ export interface Plane {
   setHealth(key: string, up: boolean): void;
   /** Re-reads TLS certificate files (SIGHUP); the errors of listeners that keep their old ones. */
   reloadCertificates(): Promise<string[]>;
+  /** Prometheus exposition for /metrics (read by Prometheus, never parsed by evenkeel). */
   metricsText(): Promise<string>;
+  /** Responses per series since each counting process started, as data: what the monitors' feed reads. */
+  requestCounts(): Promise<RequestCount[]>;
   backends(): BackendSnapshot[];
   /** Observed share and requests/s per backend over the metrics window (all workers). */
   observed(): Promise<ObservedBackend[]>;
@@ -84,6 +87,10 @@ export class LocalPlane implements Plane {
 
   async metricsText(): Promise<string> {
     return `${await this.metrics.text()}${await this.checks.text()}`;
+  }
+
+  async requestCounts(): Promise<RequestCount[]> {
+    return this.metrics.requestCounts();
   }
 
   backends(): BackendSnapshot[] {

@@ -17,6 +17,7 @@
  *
  * The clock is injected (tests), and a tick never overlaps the one before it.
  */
+import { Gauge, Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { addressKey } from '../core/address.js';
 import { formatAge } from '../core/index.js';
@@ -37,7 +38,7 @@ export interface WatchDeps {
   readonly changes: () => ChangeManager;
   /** The config serving now. */
   readonly config: () => Config;
-  /** True when the data plane runs in workers: responses are read from the aggregated metrics. */
+  /** True when the data plane runs outside this process (workers, HAProxy): responses are polled from the plane's counters. */
   readonly cluster?: boolean;
   /** Names this instance in notices (the admin address). */
   readonly instance?: string;
@@ -91,16 +92,24 @@ export class AlertWatch {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
+  /** The alerts gauge's own registry: the monitors run in the primary, beside the data plane's metrics. */
+  private readonly registry = new Registry();
 
   constructor(private readonly deps: WatchDeps) {
     this.now = deps.now ?? Date.now;
+    const self = this;
+    new Gauge({ name: 'evenkeel_alerts_firing', help: 'Alerts firing now, by monitor and pool', labelNames: ['monitor', 'pool'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const a of self.allFiring()) this.inc({ monitor: a.monitor, pool: a.pool });
+      } });
     const config = deps.config();
     this.thresholds = thresholdsFromConfig(config);
     this.monitors = new Monitors(this.thresholds);
     this.hooks = JSON.stringify(config.alerts.webhooks);
     this.notifier = this.newNotifier(config);
-    const sink = (pool: string, backend: string | null, status: number, ms: number, now: number, canary: boolean) => (canary ? this.canary?.monitors : this.monitors)?.record(pool, backend, status, ms, now);
-    this.feed = new TrafficFeed(sink, this.now, deps.cluster ? () => deps.plane.metricsText() : undefined);
+    const sink = (pool: string, backend: string | null, status: number, ms: number, now: number, canary: boolean, count: number) => (canary ? this.canary?.monitors : this.monitors)?.record(pool, backend, status, ms, now, count);
+    this.feed = new TrafficFeed(sink, this.now, deps.cluster ? () => deps.plane.requestCounts() : undefined);
   }
 
   /** Starts the timer (unref'd: it never keeps the process alive). */
@@ -126,16 +135,9 @@ export class AlertWatch {
     return { ...this.feed.counters() };
   }
 
-  /** `evenkeel_alerts_firing{monitor,pool}` in Prometheus text format. */
-  metricsText(): string {
-    const n = new Map<string, number>();
-    for (const a of this.allFiring()) {
-      const k = `monitor="${esc(a.monitor)}",pool="${esc(a.pool)}"`;
-      n.set(k, (n.get(k) ?? 0) + 1);
-    }
-    let out = '# HELP evenkeel_alerts_firing Alerts firing now, by monitor and pool\n# TYPE evenkeel_alerts_firing gauge\n';
-    for (const [k, v] of n) out += `evenkeel_alerts_firing{${k}} ${v}\n`;
-    return out;
+  /** `evenkeel_alerts_firing{monitor,pool}` (and nothing else of this registry) in Prometheus text format. */
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
   }
 
   private allFiring(): AlertTransition[] {
@@ -281,9 +283,26 @@ export class AlertWatch {
     }
   }
 
+  /**
+   * A notifier for the config's webhooks. A notice given up on is logged and journalled
+   * (`alert.undelivered`: which alert, where, how many attempts, the last error), so an alert
+   * no receiver took is on record; the journal names the receiver by origin only, since a
+   * webhook URL's path is often its secret (Slack's are).
+   */
   private newNotifier(config: Config): WebhookNotifier {
     const log = this.deps.log;
-    return new WebhookNotifier(config.alerts.webhooks, { onResult: (r) => (r.delivered ? undefined : log?.(`alert ${r.id} (${r.status}) not delivered to ${r.url}: ${r.error ?? 'unknown error'}`)) });
+    return new WebhookNotifier(config.alerts.webhooks, {
+      onResult: (r) => {
+        if (r.delivered) return;
+        const error = r.error ?? 'unknown error';
+        log?.(`alert ${r.id} (${r.status}) not delivered to ${r.url}: ${error}`);
+        if (this.closed) return;
+        const receiver = originOf(r.url);
+        const summary = `alert ${r.id} (${r.status}) not delivered to ${receiver} after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}: ${error}`;
+        void this.deps.store.appendEvent({ type: 'alert.undelivered', version: this.deps.changes().active.id, time: this.now(), data: { id: r.id, status: r.status, receiver, attempts: r.attempts, error, summary } })
+          .catch((err: Error) => log?.(`journal: ${err.message}`));
+      },
+    });
   }
 
   private async handle(t: AlertTransition, config: Config): Promise<void> {
@@ -343,6 +362,11 @@ export class AlertWatch {
   }
 }
 
-function esc(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** A webhook URL's origin and an ellipsis for its path (`https://hooks.example.com/…`). */
+function originOf(url: string): string {
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return 'an unparsable URL';
+  }
 }

@@ -6,7 +6,7 @@
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { SampledRequest, VersionInfo } from '../proxy/index.js';
-import { startLogging, type WindowCount } from '../telemetry/index.js';
+import { startLogging, type RequestCount, type WindowCount } from '../telemetry/index.js';
 import { LocalPlane } from './plane.js';
 
 /** Messages from the primary. */
@@ -28,8 +28,12 @@ export type FromWorker =
   | { type: 'canary'; ok: boolean; error?: string }
   | { type: 'sample'; requests: SampledRequest[] }
   | { type: 'certs'; errors: string[] }
-  /** Requests per pool/backend over the share window, as numbers (the primary adds the workers'). */
-  | { type: 'counters'; window: WindowCount[] };
+  /**
+   * The worker's counters as numbers: requests per pool/backend over the share window (the
+   * primary adds the workers'), and every series' responses since the worker started (the
+   * monitors' feed takes the increase from one poll to the next).
+   */
+  | { type: 'counters'; window: WindowCount[]; requests: RequestCount[] };
 
 /** Runs this process as a data-plane worker until the primary tells it to drain. */
 export function runWorker(log = true): void {
@@ -63,7 +67,7 @@ export function runWorker(log = true): void {
     } else if (m.type === 'certs') {
       void plane.reloadCertificates().then((errors) => send({ type: 'certs', errors }));
     } else if (m.type === 'counters') {
-      send({ type: 'counters', window: plane.metrics.windowCounts() });
+      send({ type: 'counters', window: plane.metrics.windowCounts(), requests: plane.metrics.requestCounts() });
     } else if (m.type === 'health') {
       plane.setHealth(m.key, m.up);
     } else if (m.type === 'drain') {

@@ -12,6 +12,7 @@
  * evenkeel with this generator and the four demo backends in one process (bench/replay.ts).
  */
 import { Pool } from 'undici';
+import { LogBins } from '../core/index.js';
 
 /** One path of the mix. */
 export interface TrafficPath {
@@ -97,31 +98,20 @@ interface Bucket {
 }
 
 /**
- * Latencies of the whole run, for its quantiles, in logarithmic buckets 2% wide from 0.05 ms
- * (about 700 buckets up to a minute): memory stays constant however long a demo runs.
+ * Latencies of the whole run, for its quantiles, in logarithmic bins 2% wide from 0.05 ms
+ * (1,000 bins reach past an hour): memory stays constant however long a demo runs.
  */
 class LatencyHistogram {
-  private static readonly BASE = 0.05;
-  private static readonly STEP = Math.log(1.02);
-  private readonly counts: number[] = [];
-  private n = 0;
+  private static readonly BINS = new LogBins(0.05, 1.02, 1000);
+  private readonly counts = new Float64Array(LatencyHistogram.BINS.count);
 
   add(ms: number): void {
-    const i = ms <= LatencyHistogram.BASE ? 0 : Math.ceil(Math.log(ms / LatencyHistogram.BASE) / LatencyHistogram.STEP);
-    this.counts[i] = (this.counts[i] ?? 0) + 1;
-    this.n++;
+    this.counts[LatencyHistogram.BINS.bin(ms)]++;
   }
 
-  /** The bucket's upper bound holding the q-quantile (within 2%), or null when empty. */
+  /** The bin's upper bound holding the q-quantile (within 2%), or null when empty. */
   quantile(q: number): number | null {
-    if (this.n === 0) return null;
-    const rank = Math.max(1, Math.ceil(q * this.n));
-    let seen = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      seen += this.counts[i] ?? 0;
-      if (seen >= rank) return LatencyHistogram.BASE * Math.exp(i * LatencyHistogram.STEP);
-    }
-    return null;
+    return LatencyHistogram.BINS.quantile(this.counts, q);
   }
 }
 

@@ -33,6 +33,24 @@ export interface WindowCount {
   readonly requests: number;
 }
 
+/**
+ * Responses of one series (listener, route, pool, backend, status, canary slice) counted since
+ * the counting process started: what a plane reports to the monitors' feed as data. `source`
+ * names the process that counts (a cluster worker), so a replacement starting from zero is a
+ * new series rather than a counter reset.
+ */
+export interface RequestCount {
+  readonly listener: string;
+  readonly route: string;
+  readonly pool: string;
+  /** '' when evenkeel answered without a backend (503: nothing usable). */
+  readonly backend: string;
+  readonly code: number;
+  readonly canary: boolean;
+  readonly requests: number;
+  readonly source?: string;
+}
+
 /** Sums window counts (of one process or of every worker) into each backend's share of its pool and requests/s. */
 export function windowShares(counts: Iterable<WindowCount>): { pool: string; backend: string; share: number; rps: number }[] {
   const perBackend = new Map<string, { pool: string; backend: string; requests: number }>();
@@ -176,6 +194,17 @@ export class Metrics {
   private snapshot(): void {
     this.ringPos = (this.ringPos + 1) % (SHARE_WINDOW_S + 1);
     for (const pb of this.perBackend.values()) pb.ring[this.ringPos] = pb.count;
+  }
+
+  /** Every series' responses since this process started, by status code, as data (nothing rendered). */
+  requestCounts(): RequestCount[] {
+    const out: RequestCount[] = [];
+    for (const s of this.all) {
+      const k = s.key;
+      const by = s.byStatus;
+      for (let code = 0; code < by.length; code++) if (by[code] > 0) out.push({ listener: k.listener, route: k.route, pool: k.pool, backend: k.backend, code, canary: k.canary, requests: by[code] });
+    }
+    return out;
   }
 
   /** Per pool/backend over the last SHARE_WINDOW_S seconds: share of its pool and requests/s. */

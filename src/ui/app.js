@@ -4,10 +4,9 @@
 // goes into the page as text (textContent), never as HTML.
 
 const WINDOW_MS = 5 * 60_000;
-// Defaults of guardrails.rollback.skew and (1 - guardrails.headroom): the page marks a backend by
-// these even before a monitor fires (a monitor needs a whole window of traffic first).
-const SKEW = 0.15;
-const NEAR_CAPACITY = 0.8;
+// The page marks a backend by the serving version's guardrails (status.guardrails: skew, and
+// nearCapacity = 1 - headroom) even before a monitor fires (a monitor needs a whole window of
+// traffic first).
 const CSRF = { 'x-evenkeel-csrf': '1' };
 const MONITOR_TITLE = { overload: 'OVERLOAD', concentration: 'CONCENTRATION', skew: 'SKEW', 'error-rate': 'ERROR RATE', latency: 'LATENCY', health: 'HEALTH' };
 
@@ -303,15 +302,15 @@ function renderServing(s) {
 }
 
 /** What is wrong with one backend, worst first: [{ level: 'bad' | 'warn', text }]. */
-function problems(b, poolName, pool, alerts) {
+function problems(b, poolName, pool, alerts, g) {
   const out = [];
   const enough = pool.rps >= 1;
   if (!b.up) out.push({ level: 'bad', text: 'DOWN: failing health checks, out of rotation' });
   if (b.utilization !== null && b.utilization > 1) out.push({ level: 'bad', text: `OVERLOADED: ${num(b.rps)} req/s, ${pct(b.utilization, 0)} of capacity ${num(b.capacity)}` });
-  else if (b.utilization !== null && b.utilization >= NEAR_CAPACITY) out.push({ level: 'warn', text: `NEAR CAPACITY: ${num(b.rps)} req/s, ${pct(b.utilization, 0)} of capacity ${num(b.capacity)}` });
+  else if (b.utilization !== null && b.utilization >= g.nearCapacity) out.push({ level: 'warn', text: `NEAR CAPACITY: ${num(b.rps)} req/s, ${pct(b.utilization, 0)} of capacity ${num(b.capacity)}` });
   // Amber until the skew monitor fires: right after a weight change the observed shares (a
   // sliding window) lag behind the new expected ones for a few seconds.
-  const skewed = b.up && enough && Math.abs(b.observedShare - b.expectedShare) > SKEW;
+  const skewed = b.up && enough && Math.abs(b.observedShare - b.expectedShare) > g.skew;
   const skewAlert = alerts.some((a) => a.monitor === 'skew');
   if (skewed) out.push({ level: skewAlert ? 'bad' : 'warn', text: `SKEWED: gets ${pct(b.observedShare, 0)} \u2014 expected ${pct(b.expectedShare, 0)}` });
   for (const a of alerts) {
@@ -337,6 +336,7 @@ function meter(label, fillFraction, hot, marks, text) {
 }
 
 function renderPools(s) {
+  const g = s.guardrails;
   const byBackend = new Map();
   const byPool = new Map();
   for (const a of s.alerts ?? []) {
@@ -348,17 +348,17 @@ function renderPools(s) {
     const up = pool.backends.filter((b) => b.up).length;
     const scale = Math.max(1.25, ...pool.backends.map((b) => b.utilization ?? 0));
     const rows = pool.backends.map((b) => {
-      const found = problems(b, name, pool, byBackend.get(`${name}\0${b.backend}`) ?? []);
+      const found = problems(b, name, pool, byBackend.get(`${name}\0${b.backend}`) ?? [], g);
       const level = found.some((p) => p.level === 'bad') ? 'bad' : found.length ? 'warn' : '';
       const drained = b.up && b.expectedShare === 0;
       if (drained && found.length === 0 && b.observedShare < 0.01) {
         return el('div', { class: 'backend compact', 'data-backend': b.backend, 'data-level': 'ok' },
           el('div', { class: 'name' }, b.backend, el('span', { class: 'state drained', text: 'DRAINED' }), el('span', { class: 'muted', text: 'weight 0: gets no requests' })));
       }
-      const share = meter('share', b.observedShare, level !== '' && b.observedShare > b.expectedShare + SKEW, [{ cls: 'mark', at: b.expectedShare, title: `expected ${pct(b.expectedShare)}` }],
+      const share = meter('share', b.observedShare, level !== '' && b.observedShare > b.expectedShare + g.skew, [{ cls: 'mark', at: b.expectedShare, title: `expected ${pct(b.expectedShare)}` }],
         `${pct(b.observedShare, 0)} of requests \u00b7 expected ${pct(b.expectedShare, 0)}`);
       const load = b.capacity
-        ? meter('load', (b.utilization ?? 0) / scale, (b.utilization ?? 0) >= NEAR_CAPACITY, [{ cls: 'cap', at: 1 / scale, title: `capacity ${b.capacity} req/s` }],
+        ? meter('load', (b.utilization ?? 0) / scale, (b.utilization ?? 0) >= g.nearCapacity, [{ cls: 'cap', at: 1 / scale, title: `capacity ${b.capacity} req/s` }],
           `${num(b.rps)} req/s of ${num(b.capacity)} capacity (${pct(b.utilization ?? 0, 0)})`)
         : meter('load', 0, false, [], `${num(b.rps)} req/s \u00b7 no capacity declared`);
       return el('div', { class: `backend ${level}`, 'data-backend': b.backend, 'data-level': level || 'ok' },

@@ -1,8 +1,8 @@
 /**
  * The plane contract (control/plane.ts), one suite for every engine: the built-in LocalPlane
  * and the HAProxy engine run the same cases with real backends and real sockets on loopback.
- * Apply serves a version and reports its backends; observed shares follow the weights after N
- * requests; a canary slice takes its fraction and nothing after it stops; a new version
+ * Apply serves a version and reports its backends; observed shares and the per-series counts
+ * (data, what the monitors read) follow the weights after N requests; a canary slice takes its fraction and nothing after it stops; a new version
  * applies under load with no failed request; drain and close stop serving.
  */
 import assert from 'node:assert/strict';
@@ -62,6 +62,10 @@ for (const engine of engines) {
       assert.ok(Math.abs(obs.get('a')!.share - 0.75) <= 0.03, JSON.stringify([...obs]));
       assert.ok(Math.abs(obs.get('b')!.share - 0.25) <= 0.03);
       assert.ok(obs.get('a')!.rps > 0);
+      // The counts the monitors' feed reads, as data: exactly what each backend served.
+      const counted = new Map<string, number>();
+      for (const c of await plane.requestCounts()) counted.set(`${c.pool}/${c.backend}/${c.code}/${c.canary}`, (counted.get(`${c.pool}/${c.backend}/${c.code}/${c.canary}`) ?? 0) + c.requests);
+      assert.deepEqual([...counted], [['app/a/200/false', 300], ['app/b/200/false', 100]]);
       const text = await plane.metricsText();
       assert.match(text, /evenkeel_requests_total\{[^}]*pool="app",backend="a",code="200"\} \d+/);
     });

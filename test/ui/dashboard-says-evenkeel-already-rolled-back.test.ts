@@ -1,7 +1,8 @@
 /**
  * After an automatic rollback the dashboard (real Chromium, real serve under steady traffic)
  * says that evenkeel already rolled back and what is left to do, and the journal shows a
- * backend going down; its "N s ago" times keep counting without a reload.
+ * backend going down; its "N s ago" times keep counting without a reload. It marks backends by
+ * the configured guardrails (from status), not by defaults of its own.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -40,6 +41,36 @@ describe('the dashboard after an automatic rollback', () => {
     const applied = page.locator('#serving [data-when]');
     const before = await applied.textContent();
     await eventually(async () => (await applied.textContent()) !== before, 5000, 'the applied time to tick');
+    assert.deepEqual(problems, []);
+  });
+});
+
+describe('the dashboard reads the configured guardrails', () => {
+  it('marks a backend near capacity at 1 - the configured headroom, not at the default 80%', async () => {
+    const s = await site();
+    // 20 req/s (paced, so at most 10 per backend) against a capacity of 15: at most 67% used,
+    // under the default mark (80%) and over the configured one (headroom 0.9: 10%). The
+    // declared peak is tiny so validate accepts the headroom.
+    s.write(s.text([1, 1]).replace('capacity: 500', 'capacity: 15').replace('  traffic: { peakRps: 600 }\n', '  traffic: { peakRps: 1 }\n  headroom: 0.9\n'));
+    await serve(s);
+    const token = adminToken(s);
+    const base = `http://127.0.0.1:${s.admin}`;
+    const load = steadyTraffic(s.port, { rps: 20 });
+    onCleanup(async () => void (await load.stop()));
+    const status = (await (await fetch(`${base}/api/v1/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { guardrails: Record<string, number> };
+    assert.deepEqual(status.guardrails, { headroom: 0.9, nearCapacity: 1 - 0.9, skew: 0.15, maxBackendShare: 0.5, errorRate: 0.05 });
+    const browser = await openBrowser();
+    onCleanup(() => browser.close());
+    const page = await openDashboard(browser, base, token);
+    const problems: string[] = [];
+    page.on('pageerror', (e) => void problems.push(e.message));
+    for (const b of ['b1', 'b2']) {
+      await page.waitForFunction((name) => document.querySelector(`#pools [data-backend="${name}"]`)?.getAttribute('data-level') === 'warn', b, { timeout: 30_000 });
+      const text = (await page.locator(`#pools [data-backend="${b}"]`).textContent())!;
+      assert.match(text, /NEAR CAPACITY: [\d.]+ req\/s, \d+% of capacity 15/);
+      const used = Number(/(\d+)% of capacity 15/.exec(text)![1]);
+      assert.ok(used >= 10 && used < 80, `between the configured mark and the default one: ${used}%`);
+    }
     assert.deepEqual(problems, []);
   });
 });

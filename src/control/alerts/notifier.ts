@@ -3,9 +3,13 @@
  * next to the data plane) never waits for a slow or failing receiver. Each webhook has its own
  * bounded queue and one request in flight, so one dead receiver delays no other and alerts to
  * one receiver keep their order (a resolution never overtakes its firing). Failures are
- * retried with exponential backoff and jitter; when a queue is full the oldest notice is
+ * retried by undici's RetryAgent (one per receiver, so each has its own connections), with
+ * our policy in its `retry` hook: 408, 429, 5xx and network errors or timeouts are retried,
+ * after the receiver's Retry-After or an exponential backoff with jitter, at most
+ * `maxAttempts` times; other statuses are final. When a queue is full the oldest notice is
  * dropped and counted, since the newest state of an alert is the one worth delivering.
  */
+import { Agent, request, RetryAgent } from 'undici';
 import { formatNotice, type WebhookFormat } from './format.js';
 import type { AlertNotice } from './notice.js';
 
@@ -57,7 +61,15 @@ interface Lane {
   /** Waiting notices (the one being delivered is not among them). */
   queue: AlertNotice[];
   busy: boolean;
+  /** This receiver's connections, with the retry policy on top. */
+  agent: Agent;
+  retrying: RetryAgent;
+  /** Attempts made for the notice in flight (the retry hook counts them). */
+  attempts: number;
 }
+
+/** Statuses worth another attempt: the receiver's temporary trouble; other 4xx will not get better. */
+const RETRY_STATUSES = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
 
 /** Sends alert notices to webhooks without ever blocking the caller. */
 export class WebhookNotifier {
@@ -70,8 +82,15 @@ export class WebhookNotifier {
   private closed = false;
 
   constructor(targets: readonly WebhookTarget[], options: NotifierOptions = {}) {
-    this.lanes = targets.map((target) => ({ target, queue: [], busy: false }));
     this.o = { maxQueue: 100, maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 30_000, timeoutMs: 5000, random: Math.random, ...options };
+    const t = this.o.timeoutMs;
+    this.lanes = targets.map((target) => {
+      // Timeouts per attempt: connecting, the answer's head, and each pause in its body.
+      const agent = new Agent({ connectTimeout: t, headersTimeout: t, bodyTimeout: t, connections: 1 });
+      const lane: Lane = { target, queue: [], busy: false, agent, attempts: 0, retrying: undefined as unknown as RetryAgent };
+      lane.retrying = new RetryAgent(agent, { statusCodes: RETRY_STATUSES, retry: (err, { state }, cb) => this.retry(lane, err, state.counter, cb) });
+      return lane;
+    });
   }
 
   /** The receivers' URLs. */
@@ -115,6 +134,7 @@ export class WebhookNotifier {
     for (const [t, resolve] of this.timers) (clearTimeout(t), resolve());
     this.timers.clear();
     for (const c of this.inflight) c.abort();
+    for (const lane of this.lanes) void lane.retrying.destroy().catch(() => undefined);
     this.wake();
   }
 
@@ -123,7 +143,7 @@ export class WebhookNotifier {
     try {
       while (!this.closed && lane.queue.length) {
         const notice = lane.queue.shift() as AlertNotice;
-        const result = await this.deliver(lane.target, notice);
+        const result = await this.deliver(lane, notice);
         if (result.delivered) this.counts.delivered++;
         else this.counts.failed++;
         this.o.onResult?.(result);
@@ -134,38 +154,43 @@ export class WebhookNotifier {
     }
   }
 
-  private async deliver(target: WebhookTarget, notice: AlertNotice): Promise<DeliveryResult> {
+  private async deliver(lane: Lane, notice: AlertNotice): Promise<DeliveryResult> {
+    const target = lane.target;
+    const result = (delivered: boolean, error?: string): DeliveryResult => ({ url: target.url, id: notice.id, status: notice.status, delivered, attempts: lane.attempts, ...(error === undefined ? {} : { error }) });
+    lane.attempts = 0;
+    if (this.closed) return result(false, 'notifier closed');
     const body = JSON.stringify(formatNotice(notice, target.format));
-    let error = '';
-    for (let attempt = 1; attempt <= this.o.maxAttempts; attempt++) {
-      if (this.closed) return { url: target.url, id: notice.id, status: notice.status, delivered: false, attempts: attempt - 1, error: 'notifier closed' };
-      const outcome = await this.post(target.url, body);
-      if (outcome.ok) return { url: target.url, id: notice.id, status: notice.status, delivered: true, attempts: attempt };
-      error = outcome.error;
-      if (!outcome.retry || attempt === this.o.maxAttempts) return { url: target.url, id: notice.id, status: notice.status, delivered: false, attempts: attempt, error };
-      const delay = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + this.o.random() / 2);
-      await this.sleep(delay);
-    }
-    return { url: target.url, id: notice.id, status: notice.status, delivered: false, attempts: this.o.maxAttempts, error };
-  }
-
-  private async post(url: string, body: string): Promise<{ ok: true } | { ok: false; retry: boolean; error: string }> {
     const controller = new AbortController();
     this.inflight.add(controller);
-    const timer = setTimeout(() => controller.abort(), this.o.timeoutMs);
     try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'evenkeel-alerts' }, body, signal: controller.signal });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.ok) return { ok: true };
-      // 408, 429 and 5xx are the receiver's temporary trouble; other 4xx will not get better.
-      const retry = res.status >= 500 || res.status === 429 || res.status === 408;
-      return { ok: false, retry, error: `HTTP ${res.status}` };
+      lane.attempts = 1;
+      const res = await request(target.url, { dispatcher: lane.retrying, method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'evenkeel-alerts' }, body, signal: controller.signal });
+      await res.body.dump().catch(() => undefined);
+      return res.statusCode >= 200 && res.statusCode < 300 ? result(true) : result(false, `HTTP ${res.statusCode}`);
     } catch (err) {
-      return { ok: false, retry: true, error: controller.signal.aborted ? 'timed out or aborted' : (err as Error).message };
+      const e = err as Error & { statusCode?: number };
+      if (this.closed) return result(false, 'notifier closed');
+      return result(false, e.statusCode ? `HTTP ${e.statusCode}` : controller.signal.aborted ? 'aborted' : e.message);
     } finally {
-      clearTimeout(timer);
       this.inflight.delete(controller);
     }
+  }
+
+  /**
+   * RetryAgent's hook after failed attempt `counter` (1 = the first): `cb()` sends the next
+   * attempt, `cb(err)` gives up with that error.
+   */
+  private retry(lane: Lane, err: Error, counter: number, cb: (err?: Error | null) => void): void {
+    const e = err as Error & { statusCode?: number; code?: string; headers?: Record<string, string | string[] | undefined> };
+    // Our own abort (close) is final; a 4xx other than 408/429 never reaches here (not in statusCodes).
+    if (this.closed || e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED' || counter >= this.o.maxAttempts) return cb(err);
+    const backoff = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (counter - 1)) * (0.5 + this.o.random() / 2);
+    const after = retryAfterMs(e.headers?.['retry-after']);
+    void this.sleep(after === undefined ? backoff : Math.min(this.o.maxDelayMs, after)).then(() => {
+      if (this.closed) return cb(err);
+      lane.attempts = counter + 1;
+      cb(null);
+    });
   }
 
   private sleep(ms: number): Promise<void> {
@@ -188,4 +213,13 @@ export class WebhookNotifier {
     if (!this.isIdle()) return;
     for (const w of this.waiters.splice(0)) w();
   }
+}
+
+/** A Retry-After header (seconds, or an HTTP date) in milliseconds from now; undefined when absent or unreadable. */
+function retryAfterMs(v: string | string[] | undefined): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (s === undefined || s.trim() === '') return undefined;
+  if (/^\d+$/.test(s.trim())) return Number(s.trim()) * 1000;
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

@@ -35,6 +35,8 @@ export function describeEvent(e: StoreEvent, style: 'markdown' | 'text' = 'markd
       return `Alert ${strong(s(d.monitor))} fired on pool ${s(d.pool)}${d.backend ? ` (${s(d.backend)})` : ''}: ${s(d.summary)}.`;
     case 'alert.resolved':
       return `Alert ${s(d.monitor)} on pool ${s(d.pool)} resolved.`;
+    case 'alert.undelivered':
+      return `Alert notice ${s(d.id)} (${s(d.status)}) ${strong('not delivered')} to ${s(d.receiver)} after ${s(d.attempts)} attempts: ${s(d.error)}.`;
     case 'rollback.auto':
       return `Automatic rollback to ${v}${d.from ? ` from v${s(d.from)}` : ''}${d.monitor ? ` (${s(d.monitor)} fired inside the bake window)` : ''}.`;
     case 'rollback.manual':

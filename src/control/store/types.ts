@@ -32,6 +32,8 @@ export type KnownEventType =
   | 'canary.aborted'
   | 'alert.fired'
   | 'alert.resolved'
+  /** A webhook notice given up on after its retries. */
+  | 'alert.undelivered'
   | 'rollback.auto'
   | 'rollback.manual'
   | 'backend.down'

@@ -16,7 +16,7 @@ import type { Config } from '../../config/schema.js';
 import { CanaryError, ConfigRefusedError, EngineError } from '../../errors.js';
 import { DRAW_RANGE, renderHaproxy } from '../../formats/haproxy/write.js';
 import { sameListeners, type BoundListener, type SampledRequest, type VersionInfo } from '../../proxy/index.js';
-import type { BackendSnapshot } from '../../telemetry/index.js';
+import type { BackendSnapshot, RequestCount } from '../../telemetry/index.js';
 import { checkBinary, checkConfig, DEFAULT_BINARY, type HaproxyBinary } from './binary.js';
 import { listenerId, ListenerPorts } from './ports.js';
 import { HaproxyProcess } from './process.js';
@@ -168,6 +168,10 @@ export class HaproxyPlane {
 
   async observed(): Promise<{ pool: string; backend: string; share: number; rps: number }[]> {
     return this.view?.observed() ?? [];
+  }
+
+  async requestCounts(): Promise<RequestCount[]> {
+    return this.view ? this.view.requestCounts(this.book) : [];
   }
 
   async metricsText(): Promise<string> {

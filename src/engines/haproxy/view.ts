@@ -1,13 +1,13 @@
 /**
  * What evenkeel sees of HAProxy: the rendered config's proxies mapped back to pools and
  * backends, each backend's health and expected share from `show stat`, the observed shares
- * over the metrics window, and the Prometheus text the monitors' feed reads (the same series
- * names as the built-in engine, so /metrics, status and the dashboard read alike).
+ * over the metrics window, and the per-series response counts the monitors' feed reads as data
+ * (rendered for /metrics under the built-in engine's series names, so both read alike).
  */
 import type { Config } from '../../config/schema.js';
 import { haName } from '../../formats/haproxy/render/text.js';
 import { CANARY_PREFIX } from '../../formats/haproxy/write.js';
-import { SHARE_WINDOW_S, type BackendSnapshot } from '../../telemetry/index.js';
+import { SHARE_WINDOW_S, type BackendSnapshot, type RequestCount } from '../../telemetry/index.js';
 import { counter, esc } from './exposition.js';
 import { STATUS_CLASSES, type CounterBook, type StatRow } from './stats.js';
 
@@ -124,11 +124,13 @@ export class EngineView {
     return out;
   }
 
-  /** `evenkeel_requests_total` and `evenkeel_canary_requests_total` from the counters. */
-  requestSeries(book: CounterBook): string {
-    const all = new Map<string, number>();
-    const canary = new Map<string, number>();
-    const add = (m: Map<string, number>, labels: string, n: number) => n > 0 && m.set(labels, (m.get(labels) ?? 0) + n);
+  /**
+   * Responses per series from the counters, as data (what the monitors' feed reads): one row
+   * per server and status class, and the BACKEND row's surplus as the no-backend series.
+   */
+  requestCounts(book: CounterBook): RequestCount[] {
+    const out: RequestCount[] = [];
+    const add = (s: ServerName, backend: string, i: number, n: number) => n > 0 && out.push({ listener: s.listener, route: s.route, pool: s.pool, backend, code: STATUS_CLASSES[i], canary: s.canary, requests: n });
     const pools = new Map<string, { s: ServerName; sum: number[] }>();
     for (const s of this.servers) {
       const c = this.counts(book, s);
@@ -136,20 +138,21 @@ export class EngineView {
       const agg = pools.get(pk) ?? { s, sum: STATUS_CLASSES.map(() => 0) };
       c.forEach((v, i) => (agg.sum[i] += v));
       pools.set(pk, agg);
-      c.forEach((v, i) => {
-        const labels = seriesLabels(s, s.backend, STATUS_CLASSES[i]);
-        add(all, labels, v);
-        if (s.canary) add(canary, labels, v);
-      });
+      c.forEach((v, i) => add(s, s.backend, i, v));
     }
     // Responses a backend gave with no server (503: none usable) are the BACKEND row's surplus.
-    for (const { s, sum } of pools.values()) {
-      const backendRow = this.counts(book, s, 'BACKEND');
-      backendRow.forEach((v, i) => {
-        const labels = seriesLabels(s, '', STATUS_CLASSES[i]);
-        add(all, labels, Math.max(0, v - sum[i]));
-        if (s.canary) add(canary, labels, Math.max(0, v - sum[i]));
-      });
+    for (const { s, sum } of pools.values()) this.counts(book, s, 'BACKEND').forEach((v, i) => add(s, '', i, Math.max(0, v - sum[i])));
+    return out;
+  }
+
+  /** `evenkeel_requests_total` and `evenkeel_canary_requests_total` from the counters. */
+  requestSeries(book: CounterBook): string {
+    const all = new Map<string, number>();
+    const canary = new Map<string, number>();
+    for (const c of this.requestCounts(book)) {
+      const labels = `listener="${esc(c.listener)}",route="${esc(c.route)}",pool="${esc(c.pool)}",backend="${esc(c.backend)}",code="${c.code}"`;
+      all.set(labels, (all.get(labels) ?? 0) + c.requests);
+      if (c.canary) canary.set(labels, (canary.get(labels) ?? 0) + c.requests);
     }
     return counter('evenkeel_requests_total', 'Requests by listener, route, pool, backend and status class (HAProxy counts 2xx as 200, 5xx as 500, …)', all)
       + counter('evenkeel_canary_requests_total', 'Requests served by a config canary (also counted in evenkeel_requests_total)', canary);
@@ -160,8 +163,3 @@ export class EngineView {
 export function isUp(status: string): boolean {
   return /^(UP|no check|DRAIN|NOLB)/.test(status);
 }
-
-function seriesLabels(s: ServerName, backend: string, code: number): string {
-  return `listener="${esc(s.listener)}",route="${esc(s.route)}",pool="${esc(s.pool)}",backend="${esc(backend)}",code="${code}"`;
-}
-

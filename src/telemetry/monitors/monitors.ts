@@ -41,9 +41,9 @@ export class Monitors {
     this.targets = [...targets];
   }
 
-  /** Counts one response; `backend` null or '' when evenkeel answered without one. */
-  record(pool: string, backend: string | null, status: number, latencyMs: number, now: number): void {
-    this.counters.record(pool, backend ?? NO_BACKEND, status, latencyMs, now);
+  /** Counts `count` responses [1]; `backend` null or '' when evenkeel answered without one. */
+  record(pool: string, backend: string | null, status: number, latencyMs: number, now: number, count = 1): void {
+    this.counters.record(pool, backend ?? NO_BACKEND, status, latencyMs, now, count);
   }
 
   /** The window at `now` (for metrics: observed shares; for the canary judgement). */

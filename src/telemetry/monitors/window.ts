@@ -4,37 +4,26 @@
  * can drive minutes of traffic in milliseconds. Recording is O(1) and allocates nothing once a
  * backend's ring exists.
  */
+import { LogBins } from '../../core/index.js';
 
-/** Latency histogram bins: log-spaced by 15% from 0.1 ms, so a p99 is within 15% of the truth. */
-const BIN_BASE_MS = 0.1;
-const BIN_GROWTH = 1.15;
-/** Number of bins: up to about 5 minutes. */
-export const LATENCY_BINS = 120;
-const LOG_GROWTH = Math.log(BIN_GROWTH);
+/** Latency histogram bins: 15% wide from 0.1 ms, so a p99 is within 15% of the truth; 120 bins reach about 5 minutes. */
+const BINS = new LogBins(0.1, 1.15, 120);
+/** Number of bins. */
+export const LATENCY_BINS = BINS.count;
 
 /** The bin a latency falls in. */
 export function latencyBin(ms: number): number {
-  if (!(ms > BIN_BASE_MS)) return 0;
-  return Math.min(LATENCY_BINS - 1, Math.ceil(Math.log(ms / BIN_BASE_MS) / LOG_GROWTH));
+  return BINS.bin(ms);
 }
 
 /** The upper bound of a bin in milliseconds (what a quantile reports). */
 export function binUpperMs(bin: number): number {
-  return BIN_BASE_MS * BIN_GROWTH ** bin;
+  return BINS.upper(bin);
 }
 
 /** The q-quantile of a histogram in milliseconds, or null when it is empty. */
 export function quantileMs(hist: Uint32Array, q: number): number | null {
-  let n = 0;
-  for (let i = 0; i < hist.length; i++) n += hist[i];
-  if (n === 0) return null;
-  const rank = Math.ceil(q * n);
-  let seen = 0;
-  for (let i = 0; i < hist.length; i++) {
-    seen += hist[i];
-    if (seen >= rank) return binUpperMs(i);
-  }
-  return binUpperMs(hist.length - 1);
+  return BINS.quantile(hist, q);
 }
 
 /** Counts of one backend (or one pool) over the window. */
@@ -78,8 +67,12 @@ export class SlidingCounters {
     this.size = Math.max(1, Math.ceil(windowMs / bucketMs));
   }
 
-  /** Counts one response. `backend` is NO_BACKEND when evenkeel answered without one. */
-  record(pool: string, backend: string, status: number, latencyMs: number, now: number): void {
+  /**
+   * Counts `count` responses of one status and latency. `backend` is NO_BACKEND when evenkeel
+   * answered without one. A count, not a call per response: a cluster poll brings thousands.
+   */
+  record(pool: string, backend: string, status: number, latencyMs: number, now: number, count = 1): void {
+    if (!(count > 0)) return;
     let entry = this.pools.get(pool);
     if (!entry) this.pools.set(pool, (entry = { since: now, backends: new Map() }));
     const backends = entry.backends;
@@ -93,9 +86,9 @@ export class SlidingCounters {
       ring.errors[slot] = 0;
       ring.latency[slot].fill(0);
     }
-    ring.requests[slot]++;
-    if (status >= 500) ring.errors[slot]++;
-    ring.latency[slot][latencyBin(latencyMs)]++;
+    ring.requests[slot] += count;
+    if (status >= 500) ring.errors[slot] += count;
+    ring.latency[slot][latencyBin(latencyMs)] += count;
   }
 
   /** Forgets a pool's counts (its expected shares changed, so old counts would read as skew). */
