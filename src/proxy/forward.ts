@@ -166,9 +166,9 @@ class ProxyExchange extends Exchange {
     // a backend that fails in between still gets its client a 502 instead of a cut connection.
     this.head = downstreamResponseHeaders(raw);
     // A new session, or one whose backend could not take it (or failed it): the cookie names
-    // the backend that answered.
+    // the backend that answered. Secure on a TLS listener (see sticky.ts).
     const sticky = this.pool!.sticky;
-    if (sticky !== undefined && this.stuck !== this.index) this.head.push('set-cookie', sticky.setCookie[this.index]);
+    if (sticky !== undefined && this.stuck !== this.index) this.head.push('set-cookie', (this.ctx.proto === 'https' ? sticky.setCookieSecure : sticky.setCookie)[this.index]);
     this.resume = resume;
     return true;
   }

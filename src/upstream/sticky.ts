@@ -49,16 +49,25 @@ export function stickyValue(key: Buffer, pool: string, backend: string): string 
 /** A pool's stickiness, compiled: the valid cookie values and the Set-Cookie line of each backend. */
 export class StickyCookies {
   readonly cookie: string;
-  /** Set-Cookie value per backend index. */
+  /** Set-Cookie value per backend index, for a plain-HTTP listener. */
   readonly setCookie: readonly string[];
+  /**
+   * The same with `Secure`, for a TLS listener: a browser then never sends the cookie over
+   * plain HTTP, where anyone on the path could read it and replay the session to its backend
+   * (RFC 6265 §4.1.2.5). Not on plain listeners: a browser drops a Secure cookie set over http.
+   */
+  readonly setCookieSecure: readonly string[];
   private readonly byValue: Map<string, number>;
 
   constructor(pool: string, names: readonly string[], config: Stickiness, key: Buffer) {
     this.cookie = config.cookie;
+    // HttpOnly: page scripts have no use for it; SameSite=Lax: sent on top-level navigation
+    // from other sites (a link in), not on their subrequests.
     const attrs = `; Path=/; HttpOnly; SameSite=Lax${config.ttl !== undefined ? `; Max-Age=${Math.max(1, Math.round(config.ttl / 1000))}` : ''}`;
     const values = names.map((b) => stickyValue(key, pool, b));
     this.byValue = new Map(values.map((v, i) => [v, i]));
     this.setCookie = values.map((v) => `${config.cookie}=${v}${attrs}`);
+    this.setCookieSecure = this.setCookie.map((c) => `${c}; Secure`);
   }
 
   /** The backend index a cookie value names, or -1 (absent, forged, or from another pool or key). */

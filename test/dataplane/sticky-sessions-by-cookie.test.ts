@@ -1,9 +1,11 @@
 /** Sticky sessions by cookie insertion on real sockets: the cookie brings a client back, cannot be forged, and falls back when its backend is gone. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadStickyKey, stickyValue } from '../../src/upstream/index.js';
+import { makeCert } from './helpers/certs.js';
 import { cleanup, freePort, portOf, request, serveInProcess, startBackend, tempDir, writeConfig, type Backend } from './helpers/harness.js';
 
 after(cleanup);
@@ -73,5 +75,43 @@ describe('stickiness: { cookie }', () => {
     const next = moved.headers['set-cookie']![0].split(';')[0];
     assert.notEqual(next, cookie);
     for (let i = 0; i < 4; i++) assert.equal(servedBy((await request(port, { headers: { cookie: next } })).body), servedBy(moved.body));
+  });
+});
+
+describe('stickiness on a TLS listener', () => {
+  it('marks the cookie Secure over TLS (a browser then never sends it over plain HTTP), and not on a plain listener of the same pool', async () => {
+    const backends = [await startBackend(), await startBackend()];
+    const dir = tempDir();
+    const cert = makeCert(dir, 'site', ['localhost']);
+    const inst = await serveInProcess(await writeConfig(dir, `listeners:
+  - name: secure
+    address: 127.0.0.1:${await freePort()}
+    tls: { certificates: [{ cert: site.crt, key: site.key }] }
+    routes: [{ name: s, pool: app }]
+  - name: plain
+    address: 127.0.0.1:${await freePort()}
+    routes: [{ name: p, pool: app }]
+pools:
+  app:
+    stickiness: { cookie: SRV, ttl: 10m }
+    backends:
+${backends.map((b, i) => `      - { name: b${i}, address: ${b.address} }`).join('\n')}
+`));
+    const overTls = await new Promise<{ setCookie: string[]; body: string }>((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', servername: 'localhost', port: portOf(inst, 'secure'), path: '/', ca: readFileSync(cert.cert), agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ setCookie: res.headers['set-cookie'] ?? [], body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.match(overTls.setCookie[0] ?? '', /^SRV=[A-Za-z0-9_-]{22}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600; Secure$/);
+    const plain = await request(portOf(inst, 'plain'));
+    assert.match(plain.headers['set-cookie']?.[0] ?? '', /^SRV=[A-Za-z0-9_-]{22}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600$/);
+    // The same value on both: Secure is an attribute, the session is the pool's.
+    const home = servedBy(overTls.body);
+    const cookie = overTls.setCookie[0].split(';')[0];
+    assert.equal(servedBy((await request(portOf(inst, 'plain'), { headers: { cookie } })).body), home);
   });
 });

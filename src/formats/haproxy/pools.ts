@@ -256,5 +256,33 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
     sink.at([...pp, 'timeouts', model], t.at);
   }
   if (Object.keys(timeouts).length) pool.timeouts = timeouts;
+  const sticky = stickiness(proxy, servers, sink);
+  if (sticky) {
+    pool.stickiness = sticky.value;
+    sink.at([...pp, 'stickiness'], sticky.at);
+  }
   return pool;
+}
+
+/**
+ * `cookie NAME insert|rewrite|prefix …` with `cookie VALUE` on servers (configuration.txt 4.2
+ * `cookie`): cookie persistence, the model's `stickiness`. Its lifetime is the `Max-Age` the
+ * cookie carries (`attr Max-Age=N`, as evenkeel's export writes it), else `maxlife`. Without a
+ * server that has a value HAProxy sticks nothing, so there is nothing to model.
+ */
+function stickiness(proxy: Proxy, servers: Server[], sink: Sink): { value: Record<string, unknown>; at: Word } | undefined {
+  const line = [...proxy.section.body].reverse().find((l) => l.words[0].text === 'cookie');
+  if (!line || !line.words[1] || !servers.some((s) => s.words.has('cookie'))) return undefined;
+  const words = line.words.map((w) => w.text);
+  const value: Record<string, unknown> = { cookie: words[1] };
+  for (let i = 2; i < words.length; i++) {
+    const age = words[i] === 'attr' ? /^max-age=(\d+)$/i.exec(words[i + 1] ?? '') : null;
+    if (age) value.ttl = `${age[1]}s`;
+    else if (words[i] === 'maxlife' && value.ttl === undefined) {
+      const t = haproxyTime(words[i + 1] ?? '');
+      if (t) value.ttl = t;
+    }
+  }
+  if (words.includes('rewrite') || words.includes('prefix')) sink.partial(line.words[0], `backend ${proxy.name}: cookie ${words[1]} ${words.includes('rewrite') ? 'rewrite' : 'prefix'} sticks by a cookie the application sets; the model takes it as cookie insertion, the same once a client has it`);
+  return { value, at: line.words[1] };
 }

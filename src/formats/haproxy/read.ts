@@ -36,6 +36,18 @@ const RULE_HINTS = {
 /** Request-rewriting and answering rules that change where requests go, which the model does not follow. */
 const UNMODELLED_RULE = /^(lua\.|use-service|set-path|set-pathq|set-uri|replace-path|replace-pathq|replace-uri|redirect|deny|return|tarpit)\b/;
 
+/**
+ * `http-request deny` answering 413 or 429: a body-size or rate limit. It refuses some
+ * requests but sends none elsewhere, so the shares the model predicts still hold.
+ */
+function isLimit(line: Line): boolean {
+  const w = line.words.map((x) => x.text);
+  const at = w.indexOf('deny');
+  if (at !== 1) return false;
+  const s = w.findIndex((x, i) => i > at && (x === 'status' || x === 'deny_status'));
+  return s > 0 && (w[s + 1] === '413' || w[s + 1] === '429');
+}
+
 /** Reads haproxy.cfg text. Never throws: every problem is a finding with its line:column. */
 export function readHaproxy(text: string, file = '<input>', options: ReadOptions = {}): LoadResult {
   const sink = new Sink();
@@ -77,6 +89,9 @@ function read(text: string, file: string, options: ReadOptions, sink: Sink): Loa
   const poolNames = new Map<string, string>();
   const serverNames = new Map<string, string[]>();
   const served = proxies.filter((proxy) => {
+    // A backend that only declares a stick-table (the usual holder of a rate table) serves nothing.
+    const body = proxy.section.body;
+    if (proxy.kind === 'backend' && body.some((l) => l.words[0].text === 'stick-table') && !body.some((l) => ['server', 'server-template', 'use_backend', 'default_backend'].includes(l.words[0].text))) return false;
     const statsLine = proxy.section.body.find((l) => l.words[0].text === 'stats');
     const routes = proxy.section.body.some((l) => ['server', 'use_backend', 'default_backend'].includes(l.words[0].text));
     if (!statsLine || routes) return true;
@@ -154,7 +169,7 @@ function buildListeners(proxy: Proxy, sink: Sink, poolNames: Map<string, string>
   const acls = collectAcls(body, sink, proxy.name);
   for (const line of body) {
     const kw = line.words[0].text;
-    if ((kw === 'http-request' || kw === 'tcp-request') && line.words.some((w) => UNMODELLED_RULE.test(w.text))) {
+    if ((kw === 'http-request' || kw === 'tcp-request') && !isLimit(line) && line.words.some((w) => UNMODELLED_RULE.test(w.text))) {
       const w = line.words.find((x) => UNMODELLED_RULE.test(x.text))!;
       sink.partial(w, `${proxy.name}: ${kw} ${w.text} changes or answers requests before use_backend, and evenkeel does not follow it`);
     }

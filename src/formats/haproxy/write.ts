@@ -13,6 +13,8 @@ import { addressKey, parseAddress } from '../../core/address.js';
 import { renderBackend } from './render/backend.js';
 import { NO_ROUTE, NO_TARGET, renderFrontend } from './render/frontend.js';
 import { Notes, type ExportNote } from './render/notes.js';
+import { rateTable } from './render/rate-limit.js';
+import type { PemFor } from './render/tls.js';
 import { arg, haAddress, haName } from './render/text.js';
 
 export type { ExportNote } from './render/notes.js';
@@ -41,6 +43,12 @@ export interface EngineSections {
   readonly threads?: number;
   /** `hard-stop-after`: how long an old worker may keep serving after a reload. */
   readonly hardStopAfter?: string;
+  /**
+   * The PEM file (certificate and key in one) HAProxy loads for a listener's certificate; the
+   * engine writes it into its run folder. Without it the export names the certificate file
+   * and says where HAProxy looks for the key (render/tls.ts).
+   */
+  readonly pemFor?: PemFor;
 }
 
 /** Options of `renderHaproxy`. */
@@ -69,12 +77,14 @@ export function renderHaproxy(config: Config, options: RenderOptions = {}): Hapr
     const { host, port } = parseAddress(l.address);
     out.push(...renderFrontend(l, {
       bind: haAddress(host, engine?.portFor?.(l) ?? port),
+      pemFor: engine?.pemFor,
       backendFor: (pool) => backendName(pool, '', modes, l.protocol === 'tcp'),
       canary: candidate && engine ? { listener: candidate, mapFile: engine.mapFile, backendFor: (pool) => backendName(pool, CANARY_PREFIX, poolModes(engine.canary!), l.protocol === 'tcp') } : undefined,
     }, notes), '');
   }
   out.push(...backends(config, '', modes, notes));
   if (engine?.canary) out.push(...backends(engine.canary, CANARY_PREFIX, poolModes(engine.canary), notes));
+  for (const l of config.listeners) for (const r of l.routes ?? []) if (r.rateLimit) out.push(...rateTable(l.name, r), '');
   out.push(`backend ${NO_ROUTE}`, '  mode http', '  # no route matched: 404, as evenkeel answers', '  http-request return status 404 content-type text/plain string "no route\\n"', '');
   if (out.some((l) => l.startsWith(`  use_backend ${NO_TARGET}`))) out.push(`backend ${NO_TARGET}`, '  mode http', '  # a route whose split weights are all 0: 503, as evenkeel answers', '  http-request return status 503 content-type text/plain string "no usable backend\\n"', '');
   return { text: out.join('\n'), notes: notes.list };
@@ -137,10 +147,28 @@ function backendName(pool: string, prefix: string, modes: Map<string, 'http' | '
   return `${prefix}${tcp && modes.has(`tcp:${pool}`) ? 'tcp:' : ''}${haName(pool)}`;
 }
 
+/** Whether the http listeners routing to each pool terminate TLS: all of them, none, or some. */
+function poolTls(config: Config): Map<string, 'all' | 'none' | 'some'> {
+  const seen = new Map<string, Set<boolean>>();
+  for (const l of config.listeners) {
+    if (l.protocol !== 'http') continue;
+    for (const r of l.routes ?? []) {
+      for (const pool of [r.pool, ...(r.split ?? []).map((s) => s.pool)]) {
+        if (pool === undefined) continue;
+        const set = seen.get(pool) ?? new Set<boolean>();
+        set.add(l.tls !== undefined);
+        seen.set(pool, set);
+      }
+    }
+  }
+  return new Map([...seen].map(([pool, set]) => [pool, set.size > 1 ? 'some' : set.has(true) ? 'all' : 'none']));
+}
+
 function backends(config: Config, prefix: string, modes: Map<string, 'http' | 'tcp'>, notes: Notes): string[] {
   const out: string[] = [];
+  const tls = poolTls(config);
   for (const [name, pool] of Object.entries(config.pools)) {
-    out.push(...renderBackend(pool, { name: `${prefix}${haName(name)}`, mode: modes.get(name) ?? 'http' }, notes), '');
+    out.push(...renderBackend(pool, { name: `${prefix}${haName(name)}`, mode: modes.get(name) ?? 'http', tls: tls.get(name), pool: name }, notes), '');
     if (modes.has(`tcp:${name}`)) out.push(...renderBackend(pool, { name: `${prefix}tcp:${haName(name)}`, mode: 'tcp' }, notes), '');
   }
   return out;

@@ -3,6 +3,7 @@
  * weights, `backup`, `maxconn` and active checks, timeouts and retries. Whatever HAProxy has
  * no equivalent for is written as a comment and returned as a note.
  */
+import { createHash } from 'node:crypto';
 import type { Pool } from '../../../config/schema.js';
 import { parseAddress } from '../../../core/address.js';
 import type { Notes } from './notes.js';
@@ -14,6 +15,34 @@ export interface BackendOptions {
   /** The HAProxy proxy name (the pool name, or `canary:POOL` for a candidate's). */
   readonly name: string;
   readonly mode: 'http' | 'tcp';
+  /** Whether the listeners sending requests to this pool terminate TLS: all, none or some. */
+  readonly tls?: 'all' | 'none' | 'some';
+  /** The pool's evenkeel name (the cookie values are derived from it). */
+  readonly pool?: string;
+}
+
+/**
+ * `stickiness: { cookie, ttl }` as `cookie NAME insert indirect nocache` (configuration.txt 4.2
+ * `cookie`) with the attributes evenkeel sets (HttpOnly, SameSite=Lax, Max-Age, Secure on TLS).
+ * Each server's value is an opaque hash of pool and server name, so it does not reveal them;
+ * but it is the same for everyone, so a client can pick a server by sending its value, which
+ * evenkeel's signed values prevent only against guessing, not replay. Said in a note.
+ */
+function stickinessLines(pool: Pool, options: BackendOptions, section: string, notes: Notes): string[] {
+  const s = pool.stickiness!;
+  if (options.mode === 'tcp') return [notes.add(section, `stickiness by cookie needs HTTP; the tcp copy of this pool is not sticky`)];
+  let line = `  cookie ${s.cookie} insert indirect nocache httponly`;
+  if (options.tls === 'all') line += ' secure';
+  line += ' attr SameSite=Lax';
+  if (s.ttl !== undefined) line += ` attr Max-Age=${Math.max(1, Math.round(s.ttl / 1000))}`;
+  const lines = [line, notes.add(section, `stickiness: HAProxy's cookie values are fixed per server (a hash of its name here), not signed: a client that learns another server's value can choose that server`)];
+  if (options.tls === 'some') lines.push(notes.add(section, 'stickiness: the pool serves TLS and plain listeners; HAProxy marks a backend\'s cookie Secure for all or none, so it is not Secure here (evenkeel marks it on the TLS listeners only)'));
+  return lines;
+}
+
+/** The cookie value of a server: opaque, stable across exports. */
+export function cookieValue(pool: string, server: string): string {
+  return createHash('sha256').update(`${pool}\0${server}`).digest('base64url').slice(0, 12);
 }
 
 /** The `balance` lines for a pool's algorithm (configuration.txt 4.2 `balance`). */
@@ -76,6 +105,7 @@ export function renderBackend(pool: Pool, options: BackendOptions, notes: Notes)
   const od = pool.outlierDetection;
   if (od && !check) lines.push(notes.add(section, 'outlierDetection needs an active check in HAProxy (observe … on-error mark-down brings a server back only through its check); not exported'));
   else if (od) lines.push(notes.add(section, `outlierDetection: a server marked down after ${od.consecutiveFailures} errors returns when its check passes, not after baseEjectionTime; maxEjectionPercent ${od.maxEjectionPercent}% is not enforced`));
+  if (pool.stickiness) lines.push(...stickinessLines(pool, options, section, notes));
   if (pool.capacity !== undefined) lines.push(`  # evenkeel: capacity=${pool.capacity}`);
   const backups = pool.backends.filter((b) => b.backup).length;
   if (backups > 1) lines.push('  option allbackups');
@@ -86,6 +116,7 @@ export function renderBackend(pool: Pool, options: BackendOptions, notes: Notes)
     const { host, port } = parseAddress(b.address);
     let line = `  server ${haName(b.name ?? b.address)} ${haAddress(host, port)} weight ${scaled.weights[i]}`;
     if (b.backup) line += ' backup';
+    if (pool.stickiness && http) line += ` cookie ${cookieValue(options.pool ?? options.name, b.name ?? b.address)}`;
     if (b.maxConnections !== undefined) line += ` maxconn ${b.maxConnections}`;
     if (check) line += ` check inter ${haDuration(check.interval)} rise ${check.healthyThreshold} fall ${check.unhealthyThreshold}`;
     if (check && od && http) line += ` observe layer7 error-limit ${od.consecutiveFailures} on-error mark-down`;

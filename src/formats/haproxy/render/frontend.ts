@@ -6,8 +6,11 @@
  * rules come first, guarded by a per-request draw against the percentage in a runtime map.
  */
 import type { Listener, Route } from '../../../config/schema.js';
+import { accessLogLines } from './access-log.js';
 import type { Notes } from './notes.js';
+import { rateLimitRules } from './rate-limit.js';
 import { arg, haDuration, haName } from './text.js';
+import { tlsBindOptions, type PemFor } from './tls.js';
 
 /** The proxies every export declares for requests nothing else takes. */
 export const NO_ROUTE = 'ek:no-route';
@@ -34,18 +37,20 @@ export interface FrontendOptions {
   /** The HAProxy backend serving an active pool. */
   readonly backendFor: (pool: string) => string;
   readonly canary?: CanaryRules;
+  /** The PEM file to load for a certificate (an engine that writes combined PEMs); else the cert file. */
+  readonly pemFor?: PemFor;
 }
 
 /** The whole `frontend` section. */
 export function renderFrontend(l: Listener, options: FrontendOptions, notes: Notes): string[] {
   const section = `frontend ${haName(l.name)}`;
-  const lines = [section, `  mode ${l.protocol}`, `  bind ${options.bind}`];
+  const tls = tlsBindOptions(l, section, notes, options.pemFor);
+  const lines = [section, `  mode ${l.protocol}`, `  bind ${options.bind}${tls.options}`, ...tls.comments];
   if (l.protocol === 'tcp') return [...lines, `  timeout client ${haDuration(l.limits.requestTimeout)}`, ...tcpRules(l, options, section, notes)];
   const lim = l.limits;
-  if (l.tls) lines.push(notes.add(section, `tls is not rendered: this frontend serves plain HTTP; add \`ssl crt <pem> alpn h2,http/1.1 ssl-min-ver ${l.tls.minVersion.replace('TLSv', 'TLSv')}\` to the bind (HAProxy wants the key in the same PEM, or beside it as <crt>.key)`));
   lines.push(
     '  option forwardfor',
-    '  http-request set-header X-Forwarded-Proto http',
+    `  http-request set-header X-Forwarded-Proto ${l.tls ? 'https' : 'http'}`,
     '  http-request set-header X-Forwarded-Host %[req.hdr(host)]',
     `  timeout client ${haDuration(lim.requestTimeout)}`,
     `  timeout http-request ${haDuration(lim.headersTimeout)}`,
@@ -53,19 +58,35 @@ export function renderFrontend(l: Listener, options: FrontendOptions, notes: Not
     `  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${lim.maxBodyBytes} }`,
     notes.add(section, `limits.maxBodyBytes is enforced on Content-Length only; a chunked body over ${lim.maxBodyBytes} bytes is not refused`),
   );
+  if (l.tls) lines.push(notes.add(section, `HTTP/2 limits: HAProxy's tune.h2.max-concurrent-streams is global (default 100), not this listener's maxConcurrentStreams ${lim.maxConcurrentStreams}`));
   const canary = options.canary;
   const routes = l.routes ?? [];
   if (hasSplit(routes) || (canary && hasSplit(canary.listener.routes ?? []))) lines.push(`  http-request set-var(txn.ek_split) rand(${DRAW_RANGE})`);
+  // ACLs are declared first: the http-request rules below use them, and HAProxy runs every
+  // http-request rule before any use_backend whatever their order in the file.
+  const active = routeRules(routes, '', options.backendFor, '');
+  const candidate = canary ? routeRules(canary.listener.routes ?? [], 'canary:', canary.backendFor, 'ek_canary') : undefined;
   if (canary) {
     lines.push(
       `  http-request set-var(txn.ek_canary) str(canary),map_str_int(${arg(canary.mapFile)},0)`,
       `  http-request set-var(txn.ek_draw) rand(${DRAW_RANGE}),sub(txn.ek_canary)`,
       '  acl ek_canary var(txn.ek_draw) -m int lt 0',
-      ...routeRules(canary.listener.routes ?? [], 'canary:', canary.backendFor, 'ek_canary'),
-      `  use_backend ${NO_ROUTE} if ek_canary`,
+      ...candidate!.acls,
     );
   }
-  lines.push(...routeRules(routes, '', options.backendFor, ''), `  default_backend ${NO_ROUTE}`);
+  lines.push(...active.acls);
+  const limited = routes.filter((r) => r.rateLimit);
+  if (limited.length > 0 || l.accessLog) {
+    // The route a request takes, named once: the first whose match holds, as use_backend decides.
+    for (const r of routes) lines.push(`  http-request set-var(txn.ek_route) str(${haName(r.name)}) if !{ var(txn.ek_route) -m found }${active.conds.get(r)!.map((c) => ` ${c}`).join('')}`);
+  }
+  for (const r of limited) lines.push(...rateLimitRules(l.name, r, section, notes));
+  if (canary && (canary.listener.routes ?? []).some((r) => r.rateLimit && JSON.stringify(r.rateLimit) !== JSON.stringify(routes.find((a) => a.name === r.name)?.rateLimit))) {
+    lines.push(notes.add(section, "during a canary the active config's rate limits apply to every request; the candidate's new ones apply once it is promoted"));
+  }
+  if (l.accessLog) lines.push(...accessLogLines(l, section, notes));
+  if (canary) lines.push(...candidate!.uses, `  use_backend ${NO_ROUTE} if ek_canary`);
+  lines.push(...active.uses, `  default_backend ${NO_ROUTE}`);
   return lines;
 }
 
@@ -73,12 +94,21 @@ function hasSplit(routes: readonly Route[]): boolean {
   return routes.some((r) => r.split && r.split.length > 1);
 }
 
-/** ACL lines and `use_backend` lines for routes, in order; `guard` is ANDed to every rule. */
-function routeRules(routes: readonly Route[], prefix: string, backendFor: (pool: string) => string, guard: string): string[] {
-  const lines: string[] = [];
+/** Routes as HAProxy rules: their ACL lines, their `use_backend` lines in order, and each route's ACL names. */
+interface RouteRules {
+  readonly acls: string[];
+  readonly uses: string[];
+  readonly conds: Map<Route, string[]>;
+}
+
+/** The rules of `routes`, in order; `guard` is ANDed to every `use_backend`. */
+function routeRules(routes: readonly Route[], prefix: string, backendFor: (pool: string) => string, guard: string): RouteRules {
+  const out: RouteRules = { acls: [], uses: [], conds: new Map() };
+  const lines = out.uses;
   for (const r of routes) {
     const acls = routeAcls(r, `${prefix}route:${haName(r.name)}`);
-    lines.push(...acls.lines);
+    out.acls.push(...acls.lines);
+    out.conds.set(r, acls.names);
     const cond = [guard, ...acls.names].filter(Boolean).join(' ');
     const live = r.split ? r.split.filter((s) => s.weight > 0) : r.pool ? [{ pool: r.pool, weight: 1 }] : [];
     // A route that takes requests but sends them nowhere answers 503; it must not fall through.
@@ -94,7 +124,7 @@ function routeRules(routes: readonly Route[], prefix: string, backendFor: (pool:
       lines.push(`  use_backend ${t.backend}${all ? ` if ${all}` : ''}`);
     });
   }
-  return lines;
+  return out;
 }
 
 /** The ACLs of one route's match (every condition given must hold: HAProxy's implicit AND). */
