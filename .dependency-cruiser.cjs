@@ -1,8 +1,7 @@
 // evenkeel's layering (/work/shared/DESIGN.md "Architecture", docs/architecture.md "Import
 // direction") as rules, run by `npm run typecheck` (scripts/check-layers.mjs) and so by CI.
 // Errors: an import against the direction, runtime code in a pure layer, the data plane reaching
-// up into control/cli, any circle. Warnings (counted, not failing yet): an import into another
-// folder that skips its index.ts; they become errors once the imports are rewritten.
+// up into control/cli, any circle, and an import into another folder that skips its index.ts.
 
 /** What each folder of src/ may import from the other folders (its own folder is always allowed). */
 const ALLOWED = {
@@ -90,8 +89,8 @@ module.exports = {
     },
     {
       name: 'through-index',
-      severity: 'warn',
-      comment: "Another folder is entered through its index.ts, its public surface (STYLE.md). Exceptions: the proxy's telemetry channels (see proxy-telemetry-only-channels), control/plane.ts for engines, and cli/ commands that must not load control/ eagerly import types only.",
+      severity: 'error',
+      comment: "Another folder is entered through its index.ts, its public surface (STYLE.md). Exceptions: the proxy's telemetry channels (see proxy-telemetry-only-channels) and control/plane.ts for engines (control/index.ts would be a circle). cli/ commands that must not load control/ eagerly import its types only, or import it dynamically.",
       from: { path: '^src/([^/]+)/' },
       to: {
         path: '^src/[^/]+/',

@@ -1,6 +1,6 @@
 // The import rules of .dependency-cruiser.cjs over src/, run by `npm run typecheck`. Every error
-// is printed and fails the run; warnings (imports that skip a folder's index.ts) are counted per
-// rule and listed only with --verbose, so a run stays readable until they are rewritten.
+// is printed and fails the run; a rule made a warning would be counted per rule and listed only
+// with --verbose.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -5,8 +5,8 @@
  * with problems is never half-used silently.
  */
 import { readFileSync, statSync } from 'node:fs';
-import type { RequestInfo } from '../balancer/hash-key.js';
-import { finding, type Finding } from '../config/findings.js';
+import type { RequestInfo } from '../balancer/index.js';
+import { finding, type Finding } from '../config/index.js';
 
 /** A sampled request; `listener` optionally pins it to one listener. */
 export interface SampleRequest extends RequestInfo {

@@ -7,11 +7,11 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { compileKeyExtractor, createBalancer, staticView, type Balancer, type KeyExtractor } from '../balancer/index.js';
-import { parseYamlAgainst, readBounded } from '../config/load.js';
-import type { Finding } from '../config/findings.js';
-import type { Config } from '../config/schema.js';
-import { pct } from '../core/text.js';
-import { seededRandom } from '../core/random.js';
+import { parseYamlAgainst, readBounded } from '../config/index.js';
+import type { Finding } from '../config/index.js';
+import type { Config } from '../config/index.js';
+import { pct } from '../core/index.js';
+import { seededRandom } from '../core/index.js';
 import { compileRouteTable, type CompiledRoute, type RouteTable } from '../routing/index.js';
 import { loadSampleCached, type SampleRequest } from './sample.js';
 import { backendName, servingWeights } from './traffic.js';

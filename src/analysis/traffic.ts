@@ -16,11 +16,11 @@
  *   backends' shares are the algorithm's (a few heavy sessions are what the sample shows).
  * - A route's rateLimit caps what its sampled keys can send (capByRateLimits).
  */
-import { addressKey } from '../core/address.js';
+import { addressKey } from '../core/index.js';
 import { round } from '../core/index.js';
 import { compileKeyExtractor, MaglevTable } from '../balancer/index.js';
 import { compileRouteTable, covers, type RouteTable } from '../routing/index.js';
-import type { Config, Pool } from '../config/schema.js';
+import type { Config, Pool } from '../config/index.js';
 import type { SampleRequest } from './sample.js';
 
 /** One route (or tcp listener) and the traffic the model gives it. */

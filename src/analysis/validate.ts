@@ -3,9 +3,9 @@
  * every rule set, and place each finding at its file:line:column. Pure apart from reading
  * the config and sample files.
  */
-import { loadConfigFile, parseConfigText, type LoadResult } from '../config/load.js';
-import { sortFindings, type Finding } from '../config/findings.js';
-import type { Config } from '../config/schema.js';
+import { loadConfigFile, parseConfigText, type LoadResult } from '../config/index.js';
+import { sortFindings, type Finding } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { loadSampleCached, type Sample, type SampleRequest } from './sample.js';
 import { buildTrafficModel, toPrediction, type Prediction, type TrafficModel } from './traffic.js';
 import type { Analysed, RuleContext } from './rules/context.js';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile } from '../config/index.js';
 import { FileReadError, InstanceError } from '../errors.js';
 import { DEFAULT_CONFIG } from './shared.js';
 

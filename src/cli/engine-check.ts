@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
-import { finding, type Finding } from '../config/findings.js';
+import { finding, type Finding } from '../config/index.js';
 
 /** Where Debian installs HAProxy; EVENKEEL_HAPROXY overrides it (an empty value turns the check off). */
 export function haproxyBinary(): string | undefined {

@@ -1,8 +1,8 @@
 /** Terminal output shared by validate, plan and test: compiler-style findings and tables. */
 import { relative } from 'node:path';
-import type { Finding } from '../config/findings.js';
-import { pct } from '../core/text.js';
-import type { TrafficModel } from '../analysis/traffic.js';
+import type { Finding } from '../config/index.js';
+import { pct } from '../core/index.js';
+import type { TrafficModel } from '../analysis/index.js';
 
 /** A path as the user would type it: relative to the working directory when shorter. */
 export function displayPath(file: string): string {

@@ -1,7 +1,7 @@
 /** Loading the config a command names, in any format, with the engine's own check when installed. */
 import { Option, type Command } from 'commander';
 import { analyzeLoaded, type ValidateOptions, type ValidationReport } from '../analysis/index.js';
-import { sortFindings, type Finding } from '../config/findings.js';
+import { sortFindings, type Finding } from '../config/index.js';
 import { FORMATS, loadAnyFile, type Format } from '../formats/index.js';
 import { haproxyCheck } from './engine-check.js';
 

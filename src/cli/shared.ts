@@ -4,7 +4,7 @@
  * other or the module that registers them (dependency-cruiser's no-circular rule checks it).
  */
 import { userInfo } from 'node:os';
-import { parseDuration } from '../core/duration.js';
+import { parseDuration } from '../core/index.js';
 import { UsageError } from '../errors.js';
 
 /** Exit code set by a command's action (commander actions cannot return one). */

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { FileReadError } from '../errors.js';
-import { didYouMean } from '../core/text.js';
+import { didYouMean } from '../core/index.js';
 import { configSchema, type Config } from './schema.js';
 import { finding, type Finding } from './findings.js';
 import { SourceLocator, formatPath, type PathLocator } from './source.js';

@@ -4,8 +4,8 @@
  * stable codes and hints. Types are inferred from here and never written twice.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from '../core/duration.js';
-import { parseAddress } from '../core/address.js';
+import { DURATION_PATTERN, parseDuration } from '../core/index.js';
+import { parseAddress } from '../core/index.js';
 
 /** A duration string (`500ms`, `2s`, `5m`) parsed to milliseconds. */
 const duration = z

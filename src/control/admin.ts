@@ -12,7 +12,7 @@
  * stopped by the CORS preflight this server never answers.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { parseAddress } from '../core/address.js';
+import { parseAddress } from '../core/index.js';
 import { EvenkeelError, httpStatusOf, ListenError } from '../errors.js';
 import { apiRoute, readJson, type ApiHandlers } from './admin-api.js';
 import { securityHeaders, serveAsset } from './dashboard.js';

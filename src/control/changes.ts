@@ -21,10 +21,10 @@
  * aborts the canary.
  */
 import { validateText, type Analysed, type ValidationReport } from '../analysis/index.js';
-import type { SampleRequest } from '../analysis/sample.js';
-import type { Finding } from '../config/findings.js';
-import { parseConfigText } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import type { SampleRequest } from '../analysis/index.js';
+import type { Finding } from '../config/index.js';
+import { parseConfigText } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { CanaryError, UsageError, VersionStateError } from '../errors.js';
 import { sameListeners } from '../proxy/index.js';
 import type { CanaryVerdict, TooFewRequests, VerdictReason } from '../telemetry/monitors/index.js';

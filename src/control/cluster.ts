@@ -7,8 +7,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
-import type { Config } from '../config/schema.js';
-import { addressKey } from '../core/address.js';
+import type { Config } from '../config/index.js';
+import { addressKey } from '../core/index.js';
 import { CanaryError, InstanceError } from '../errors.js';
 import type { BoundListener, SampledRequest, VersionInfo } from '../proxy/index.js';
 import { HealthCheckMetrics, windowShares, type BackendSnapshot, type RequestCount } from '../telemetry/index.js';

@@ -3,7 +3,7 @@
  * node:cluster workers (ClusterPlane, cluster.ts). Both take a validated config, health
  * verdicts from the primary's checker, and drain on shutdown.
  */
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/index.js';
 import { DataPlane, TrafficRecorder, type BoundListener, type SampledRequest, type VersionInfo } from '../proxy/index.js';
 import { AccessLogs, configChannel, HealthCheckMetrics, Metrics, type BackendSnapshot, type RequestCount } from '../telemetry/index.js';
 

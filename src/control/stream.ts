@@ -17,7 +17,7 @@
  * without end, and a disconnect frees the stream at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Ring } from '../core/ring.js';
+import { Ring } from '../core/index.js';
 import { round } from '../core/index.js';
 import type { ConfigStore, StoreEvent } from './store/index.js';
 

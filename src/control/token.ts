@@ -7,8 +7,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isLoopbackHost, parseAddress } from '../core/address.js';
-import type { Config } from '../config/schema.js';
+import { isLoopbackHost, parseAddress } from '../core/index.js';
+import type { Config } from '../config/index.js';
 import { AdminExposedError, FileReadError } from '../errors.js';
 
 /** The token and where it lives. */

@@ -5,7 +5,7 @@
  * change does to them (telemetry/monitors/canary.ts), and the watch rolls a change back only
  * for an alert on one of them (blame before rollback, watch.ts).
  */
-import type { Config, Listener, Route } from '../config/schema.js';
+import type { Config, Listener, Route } from '../config/index.js';
 
 /** Pool name → what changed there, in words (`backends`, `route site`, `added`, …). */
 export type TouchedPools = Map<string, string[]>;

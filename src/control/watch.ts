@@ -18,8 +18,8 @@
  * The clock is injected (tests), and a tick never overlaps the one before it.
  */
 import { Gauge, Registry } from 'prom-client';
-import type { Config } from '../config/schema.js';
-import { addressKey } from '../core/address.js';
+import type { Config } from '../config/index.js';
+import { addressKey } from '../core/index.js';
 import { formatAge } from '../core/index.js';
 import type { BackendSnapshot } from '../telemetry/index.js';
 import { healthConditions, judgeCanary, Monitors, thresholdsFromConfig, type AlertTransition, type HealthBackend, type MonitorThresholds } from '../telemetry/monitors/index.js';

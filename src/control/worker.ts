@@ -4,7 +4,7 @@
  * whose primary is gone exits.
  */
 import { AggregatorRegistry } from 'prom-client';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/index.js';
 import type { SampledRequest, VersionInfo } from '../proxy/index.js';
 import { startLogging, type RequestCount, type WindowCount } from '../telemetry/index.js';
 import { LocalPlane } from './plane.js';

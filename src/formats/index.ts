@@ -7,10 +7,10 @@
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { configSchema } from '../config/schema.js';
-import { loadConfigFile, parseYamlAgainst, readBounded, MAX_CONFIG_BYTES, type LoadResult } from '../config/load.js';
-import { finding, type Finding } from '../config/findings.js';
-import { RecordedLocator } from '../config/source.js';
+import { configSchema } from '../config/index.js';
+import { loadConfigFile, parseYamlAgainst, readBounded, MAX_CONFIG_BYTES, type LoadResult } from '../config/index.js';
+import { finding, type Finding } from '../config/index.js';
+import { RecordedLocator } from '../config/index.js';
 import { looksLikeHaproxy, readHaproxy, textProblem, type ReadOptions } from './haproxy/index.js';
 import { looksLikeNginx, readNginxFile } from './nginx/index.js';
 import type { Env } from './haproxy/lexer.js';

@@ -6,8 +6,8 @@
  * primary's broadcast to workers.
  */
 import { Agent, request } from 'undici';
-import { addressKey } from '../core/address.js';
-import type { Config, HealthCheck } from '../config/schema.js';
+import { addressKey } from '../core/index.js';
+import type { Config, HealthCheck } from '../config/index.js';
 import { healthCheckChannel, type HealthCheckEvent } from '../telemetry/channels.js';
 
 /** Receives a verdict change for an endpoint (canonical address key). */

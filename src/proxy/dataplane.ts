@@ -3,8 +3,8 @@
  * snapshot they serve. `apply` compiles a config and swaps it in; listeners whose address is
  * unchanged keep their sockets, so a reload drops nothing. It never imports control or cli.
  */
-import { parseAddress, addressKey } from '../core/address.js';
-import type { Config, Listener } from '../config/schema.js';
+import { parseAddress, addressKey } from '../core/index.js';
+import type { Config, Listener } from '../config/index.js';
 import { CanaryError, ListenError } from '../errors.js';
 import { endpointChannel } from '../telemetry/channels.js';
 import type { BackendSnapshot } from '../telemetry/state.js';

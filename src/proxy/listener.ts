@@ -9,7 +9,7 @@ import http2, { type ServerHttp2Session } from 'node:http2';
 import type { Server, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { Listener } from '../config/schema.js';
+import type { Listener } from '../config/index.js';
 import { connectionChannel, tlsChannel } from '../telemetry/channels.js';
 import type { ForwardContext } from './exchange.js';
 import { abortInFlight, forward } from './forward.js';

@@ -9,7 +9,7 @@
  * the clock is read once per request as before. Limiters are keyed by route and settings and
  * outlive reloads, so a reload does not hand every client a fresh burst.
  */
-import type { RateLimit } from '../config/schema.js';
+import type { RateLimit } from '../config/index.js';
 
 /** Keys tracked per route before idle (full) buckets are swept. */
 const MAX_KEYS = 100_000;

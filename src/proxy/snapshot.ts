@@ -3,7 +3,7 @@
  * and the metric series keys, all decided here so a request only follows references. A reload
  * builds a new snapshot and swaps it into the listeners; requests keep the one they started on.
  */
-import type { Config } from '../config/schema.js';
+import type { Config } from '../config/index.js';
 import { compileRouteTable, type CompiledRoute, type RouteTable } from '../routing/index.js';
 import { metricKey, type MetricKey } from '../telemetry/channels.js';
 import { PoolRuntime, type EndpointRegistry } from '../upstream/index.js';

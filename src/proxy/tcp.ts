@@ -4,7 +4,7 @@
  * Half-closes are kept (allowHalfOpen), so protocols that shut down one direction first work.
  */
 import net from 'node:net';
-import type { Listener } from '../config/schema.js';
+import type { Listener } from '../config/index.js';
 import type { RequestInfo } from '../balancer/index.js';
 import { recordFailure, recordSuccess } from '../health/index.js';
 import { connectionChannel } from '../telemetry/channels.js';

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import tls, { type SecureContext } from 'node:tls';
-import type { Listener } from '../config/schema.js';
-import { certificateNames } from '../core/certificate.js';
+import type { Listener } from '../config/index.js';
+import { certificateNames } from '../core/index.js';
 
 /** ALPN: HTTP/2 first, HTTP/1.1 for every client that does not speak it. */
 export const ALPN = ['h2', 'http/1.1'];

@@ -3,8 +3,8 @@
  * matches everything another does (so the later one is unreachable). Both the data plane and
  * the analysis (sample replay, shadowed-route rule, `evenkeel test`) use these functions.
  */
-import type { RequestInfo } from '../balancer/hash-key.js';
-import type { RouteMatch } from '../config/schema.js';
+import type { RequestInfo } from '../balancer/index.js';
+import type { RouteMatch } from '../config/index.js';
 
 /** A match compiled for speed: lower-cased host, a method set, header pairs. */
 export interface CompiledMatch {

@@ -3,9 +3,9 @@
  * order written. A reload compiles a new table and swaps one reference; a request keeps the
  * table it started with.
  */
-import type { RequestInfo } from '../balancer/hash-key.js';
+import type { RequestInfo } from '../balancer/index.js';
 import { RoundRobin, staticView } from '../balancer/index.js';
-import type { Listener } from '../config/schema.js';
+import type { Listener } from '../config/index.js';
 import { compileMatch, matches, normalizeHost, type CompiledMatch } from './match.js';
 
 /** Where a route sends traffic: one pool, or a weighted split across pools. */

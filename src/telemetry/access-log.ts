@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import type { AccessLog, Listener } from '../config/schema.js';
+import type { AccessLog, Listener } from '../config/index.js';
 import { requestChannel, type AccessRecord } from './channels.js';
 
 /** The destination pino.destination() returns (SonicBoom), as far as this module uses it. */

@@ -4,7 +4,7 @@
  * reset its failure counters, or drop its warm keep-alive connections.
  */
 import { Pool } from 'undici';
-import { parseAddress } from '../core/address.js';
+import { parseAddress } from '../core/index.js';
 
 /** Upstream connection settings for one server; a change rebuilds its connection pool. */
 export interface UpstreamOptions {

@@ -6,7 +6,7 @@
  * consistent-hash rebuilds its Maglev table once per change.
  */
 import { compileKeyExtractor, cookieValue, createBalancer, type Balancer, type EndpointView, type KeyExtractor, type RequestInfo } from '../balancer/index.js';
-import { OUTLIER_DEFAULTS, type Pool } from '../config/schema.js';
+import { OUTLIER_DEFAULTS, type Pool } from '../config/index.js';
 import type { EndpointState } from './endpoint.js';
 import type { EndpointRegistry } from './registry.js';
 import { StickyCookies } from './sticky.js';

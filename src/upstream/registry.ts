@@ -4,7 +4,7 @@
  * so their effective weights are recomputed on the event, not per request. One coarse timer
  * (250 ms) expires ejections and advances slow-start ramps.
  */
-import { addressKey } from '../core/address.js';
+import { addressKey } from '../core/index.js';
 import { EndpointState, type UpstreamOptions } from './endpoint.js';
 
 /** Called when any endpoint's usability may have changed. */

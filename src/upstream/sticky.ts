@@ -12,7 +12,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Stickiness } from '../config/schema.js';
+import type { Stickiness } from '../config/index.js';
 
 /** Bytes of the signing key. */
 const KEY_BYTES = 32;

@@ -2,9 +2,9 @@
  * EK2xx: traffic and capacity, judged on the traffic model — the rules that would have
  * refused the config of the seed incident (all traffic to one server).
  */
-import { pct, plural } from '../../core/text.js';
-import { finding, type Finding } from '../../config/findings.js';
-import type { Config } from '../../config/schema.js';
+import { pct, plural } from '../../core/index.js';
+import { finding, type Finding } from '../../config/index.js';
+import type { Config } from '../../config/index.js';
 import type { BackendLoad, PoolLoad, TrafficModel } from '../traffic.js';
 import type { RuleContext } from './context.js';
 

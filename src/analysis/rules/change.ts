@@ -2,8 +2,8 @@
  * EK4xx: change rules, judged against the previous version's prediction. They catch what a
  * single config cannot show: how much traffic one change moves, and what it takes away.
  */
-import { pct } from '../../core/text.js';
-import { finding, type Finding } from '../../config/findings.js';
+import { pct } from '../../core/index.js';
+import { finding, type Finding } from '../../config/index.js';
 import type { TrafficModel } from '../traffic.js';
 import type { RuleContext } from './context.js';
 

@@ -1,6 +1,6 @@
 /** What every rule receives: the config, its traffic model, and the previous version if any. */
-import type { Config } from '../../config/schema.js';
-import type { Finding } from '../../config/findings.js';
+import type { Config } from '../../config/index.js';
+import type { Finding } from '../../config/index.js';
 import type { TrafficModel } from '../traffic.js';
 
 /** A version of a config and its predicted traffic. */

@@ -1,6 +1,6 @@
 /** EK3xx: health checking — checks that cannot work, flap, or are missing. */
-import { formatDuration } from '../../core/duration.js';
-import { finding, type Finding } from '../../config/findings.js';
+import { formatDuration } from '../../core/index.js';
+import { finding, type Finding } from '../../config/index.js';
 import type { RuleContext } from './context.js';
 
 /** All EK3xx rules. */

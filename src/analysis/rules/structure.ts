@@ -1,8 +1,8 @@
 /** EK1xx: structure and references — names, pool references, addresses, listener shapes. */
-import { addressKey, isLoopbackHost, parseAddress } from '../../core/address.js';
-import { didYouMean, pct, plural } from '../../core/text.js';
-import { finding, type Finding } from '../../config/findings.js';
-import { covers } from '../../routing/match.js';
+import { addressKey, isLoopbackHost, parseAddress } from '../../core/index.js';
+import { didYouMean, pct, plural } from '../../core/index.js';
+import { finding, type Finding } from '../../config/index.js';
+import { covers } from '../../routing/index.js';
 import { backendName } from '../traffic.js';
 import type { RuleContext } from './context.js';
 

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { certificateNames, nameCovers } from '../../core/certificate.js';
-import { finding, type Finding } from '../../config/findings.js';
+import { certificateNames, nameCovers } from '../../core/index.js';
+import { finding, type Finding } from '../../config/index.js';
 import type { RuleContext } from './context.js';
 
 /** Warn this long before a certificate expires. */

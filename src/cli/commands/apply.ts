@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Finding } from '../../config/findings.js';
+import type { Finding } from '../../config/index.js';
 import { FileReadError, UsageError, VersionStateError } from '../../errors.js';
 import { AdminClient, adminOptions, ok, type AdminFlags } from '../admin-client.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { validateFile, type Analysed } from '../../analysis/index.js';
-import type { Instance } from '../../control/instance.js';
+import type { Instance } from '../../control/index.js';
 import { type CommandResult, durationFlag } from '../shared.js';
-import { pct } from '../../core/text.js';
+import { pct } from '../../core/index.js';
 import type { DemoBackend, Traffic, TrafficTotals } from '../../demo/index.js';
 import { UsageError } from '../../errors.js';
 import { displayPath } from '../format.js';
@@ -83,7 +83,7 @@ async function demo(flags: DemoFlags, run: Run): Promise<number> {
 
   // The data plane and the load generator load only when the demo runs.
   const { startDemoBackend, startTraffic } = await import('../../demo/index.js');
-  const { Instance } = await import('../../control/instance.js');
+  const { Instance } = await import('../../control/index.js');
 
   const t0 = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'evenkeel-demo-'));

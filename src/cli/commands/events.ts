@@ -1,7 +1,7 @@
 /** `evenkeel events [--since T] [--until T]`: the running instance's journal, one line per event. */
 import type { Command } from 'commander';
-import { describeEvent } from '../../control/report/wording.js';
-import type { StoreEvent } from '../../control/store/types.js';
+import { describeEvent } from '../../control/report/index.js';
+import type { StoreEvent } from '../../control/store/index.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { parseTime, type CommandResult } from '../shared.js';
 

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { movedShare, validateText, type ValidateOptions, type ValidationReport } from '../../analysis/index.js';
 import { formatOptions, judgeForCommand, type FormatFlags } from '../load.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
-import { pct } from '../../core/text.js';
+import { pct } from '../../core/index.js';
 import { UsageError } from '../../errors.js';
 import { displayPath, fmtRps, formatFinding, loadWord, summaryLine, table } from '../format.js';
 import type { CommandResult } from '../shared.js';

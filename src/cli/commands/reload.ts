@@ -5,7 +5,7 @@
  * and leaves serve orphaned. Prints the findings; exit 0 applied (or in canary), 1 refused.
  */
 import type { Command } from 'commander';
-import type { Finding } from '../../config/findings.js';
+import type { Finding } from '../../config/index.js';
 import { AdminClient, adminOptions, ok, type AdminFlags } from '../admin-client.js';
 import { formatFinding } from '../format.js';
 import type { CommandResult } from '../shared.js';

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { findIncidents, writeReport } from '../../control/report/index.js';
-import type { ConfigVersion, StoreEvent } from '../../control/store/types.js';
+import type { ConfigVersion, StoreEvent } from '../../control/store/index.js';
 import { UsageError } from '../../errors.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { type CommandResult, parseTime } from '../shared.js';

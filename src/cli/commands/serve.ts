@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { validateFile } from '../../analysis/index.js';
-import type { ReloadResult } from '../../control/instance.js';
+import type { ReloadResult } from '../../control/index.js';
 import { ConfigRefusedError, UsageError } from '../../errors.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';
 import { type CommandResult, DEFAULT_CONFIG, durationFlag } from '../shared.js';
@@ -40,7 +40,7 @@ export function registerServe(program: Command, result: CommandResult): void {
       if (cluster.isWorker) {
         // The data plane (undici, prom-client, pino) is loaded only by serve, so validate,
         // plan and test start without it.
-        const { runWorker } = await import('../../control/worker.js');
+        const { runWorker } = await import('../../control/index.js');
         runWorker(flags.log);
         return new Promise<void>(() => undefined);
       }
@@ -59,7 +59,7 @@ async function serve(flags: ServeFlags): Promise<number> {
     process.stderr.write(summaryLine(file, report.findings, 'valid', 'refused: nothing was started'));
     return 1;
   }
-  const { Instance } = await import('../../control/instance.js');
+  const { Instance } = await import('../../control/index.js');
   let inst: Awaited<ReturnType<typeof Instance.start>>;
   try {
     inst = await Instance.start({ file, config: report.config, fileValid: report.valid, workers, log: flags.log });

@@ -1,8 +1,8 @@
 /** `evenkeel status`: the active version, and per pool each backend's health, shares and load. */
 import type { Command } from 'commander';
-import type { CanaryStatus } from '../../control/changes.js';
-import type { PoolsStatus } from '../../control/status.js';
-import { pct } from '../../core/text.js';
+import type { CanaryStatus } from '../../control/index.js';
+import type { PoolsStatus } from '../../control/index.js';
+import { pct } from '../../core/index.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { fmtRps, table } from '../format.js';
 import type { CommandResult } from '../shared.js';

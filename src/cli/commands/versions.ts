@@ -1,6 +1,6 @@
 /** `evenkeel history`, `show V` and `diff A B`: the stored config versions of a running instance. */
 import type { Command } from 'commander';
-import { unifiedDiff } from '../../control/report/diff.js';
+import { unifiedDiff } from '../../control/report/index.js';
 import { UsageError } from '../../errors.js';
 import { AdminClient, adminOptions, type AdminFlags } from '../admin-client.js';
 import { table } from '../format.js';

@@ -15,8 +15,8 @@
  *   skew and latency warn (`warning`: the distribution or speed is off before anyone fails).
  */
 import { stringify } from 'yaml';
-import type { Config } from '../../config/schema.js';
-import { formatDuration } from '../../core/duration.js';
+import type { Config } from '../../config/index.js';
+import { formatDuration } from '../../core/index.js';
 import { alertName } from './format.js';
 
 // increase() needs at least two scrapes inside its range, and extrapolates less the more it

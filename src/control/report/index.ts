@@ -2,4 +2,4 @@
 export { writeReport, type ReportInput } from './markdown.js';
 export { findIncidents, alertId, type Incident } from './incident.js';
 export { unifiedDiff, changedKeys, summarizeDiff } from './diff.js';
-export type { ReportFinding } from './wording.js';
+export { describeEvent, type ReportFinding } from './wording.js';

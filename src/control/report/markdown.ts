@@ -9,8 +9,8 @@
  * `forced`, `previous` on config.applied / canary.started; `shares`, `summary`, `figures` on
  * alert events; `from`, `to`, `by`, `reason`, `monitor` on rollback and canary events.
  */
-import { formatDuration } from '../../core/duration.js';
-import { pct } from '../../core/text.js';
+import { formatDuration } from '../../core/index.js';
+import { pct } from '../../core/index.js';
 import type { ConfigVersion, StoreEvent } from '../store/index.js';
 import { changedKeys, unifiedDiff } from './diff.js';
 import { findIncidents, type Incident } from './incident.js';

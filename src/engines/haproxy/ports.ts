@@ -3,8 +3,8 @@
  * address says port 0 gets a free port chosen here, kept from version to version.
  */
 import net from 'node:net';
-import type { Config, Listener } from '../../config/schema.js';
-import { addressKey, parseAddress } from '../../core/address.js';
+import type { Config, Listener } from '../../config/index.js';
+import { addressKey, parseAddress } from '../../core/index.js';
 import type { BoundListener } from '../../proxy/index.js';
 
 /** A listener's identity across versions: protocol and address (as the built-in engine keeps sockets). */

@@ -4,9 +4,9 @@
  * over the metrics window, and the per-series response counts the monitors' feed reads as data
  * (rendered for /metrics under the built-in engine's series names, so both read alike).
  */
-import type { Config } from '../../config/schema.js';
-import { haName } from '../../formats/haproxy/render/text.js';
-import { CANARY_PREFIX } from '../../formats/haproxy/write.js';
+import type { Config } from '../../config/index.js';
+import { haName } from '../../formats/haproxy/index.js';
+import { CANARY_PREFIX } from '../../formats/haproxy/index.js';
 import { SHARE_WINDOW_S, type BackendSnapshot, type RequestCount } from '../../telemetry/index.js';
 import { counter, esc } from './exposition.js';
 import { STATUS_CLASSES, type CounterBook, type StatRow } from './stats.js';

@@ -10,7 +10,7 @@
  * becomes a weighted split with whatever the rules below would do. What cannot be expressed
  * is reported (a partial prediction), never guessed silently.
  */
-import { HTTP_METHODS, type RouteMatch } from '../../config/schema.js';
+import { HTTP_METHODS, type RouteMatch } from '../../config/index.js';
 import type { Word } from './lexer.js';
 
 /** What one ACL can mean to the model. */

@@ -1,11 +1,13 @@
 /** The haproxy.cfg reader: text or file → evenkeel's config model with haproxy.cfg positions. */
-import { readBounded, MAX_CONFIG_BYTES, type LoadResult } from '../../config/load.js';
-import { finding } from '../../config/findings.js';
-import { RecordedLocator } from '../../config/source.js';
+import { readBounded, MAX_CONFIG_BYTES, type LoadResult } from '../../config/index.js';
+import { finding } from '../../config/index.js';
+import { RecordedLocator } from '../../config/index.js';
 import { readHaproxy, type ReadOptions } from './read.js';
 
 export { readHaproxy, type ReadOptions } from './read.js';
 export { looksLikeHaproxy } from './sections.js';
+export { renderHaproxy, DRAW_RANGE, CANARY_PREFIX } from './write.js';
+export { haName } from './render/text.js';
 
 /**
  * Reads a haproxy.cfg file. Throws FileReadError only when it cannot be read at all; a file

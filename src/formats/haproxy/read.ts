@@ -7,10 +7,10 @@
  * the server; a `frontend` or `listen` with `bind` is a listener per bound address, whose
  * `use_backend` rules and `default_backend` become its routes (acl.ts).
  */
-import { configSchema } from '../../config/schema.js';
-import { formatPath } from '../../config/source.js';
-import type { LoadResult } from '../../config/load.js';
-import { deepFreeze } from '../../config/load.js';
+import { configSchema } from '../../config/index.js';
+import { formatPath } from '../../config/index.js';
+import type { LoadResult } from '../../config/index.js';
+import { deepFreeze } from '../../config/index.js';
 import { compileRules, orAtoms, parseAclBody, predefinedAcl, type Atom, type Cond, type Entry, type Literal, type Report, type Rule } from './acl.js';
 import { lex, type Env, type Line, type Word } from './lexer.js';
 import { buildPool, isDisabledLine, timeoutOf } from './pools.js';

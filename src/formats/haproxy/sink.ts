@@ -1,6 +1,6 @@
 /** Where the haproxy.cfg reader puts what it finds: findings at their word, and model paths at theirs. */
-import { finding, type Code, type Finding } from '../../config/findings.js';
-import { RecordedLocator } from '../../config/source.js';
+import { finding, type Code, type Finding } from '../../config/index.js';
+import { RecordedLocator } from '../../config/index.js';
 import type { Word } from './lexer.js';
 
 /** Collects findings (positioned at a haproxy.cfg word) and the locator of model paths. */

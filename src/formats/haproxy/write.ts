@@ -8,8 +8,8 @@
  * The HAProxy engine (engines/haproxy) renders every version with the same function, adding
  * its runtime sections: the stats socket, and a config canary's backends beside the active ones.
  */
-import type { Config, Listener } from '../../config/schema.js';
-import { addressKey, parseAddress } from '../../core/address.js';
+import type { Config, Listener } from '../../config/index.js';
+import { addressKey, parseAddress } from '../../core/index.js';
 import { renderBackend } from './render/backend.js';
 import { NO_ROUTE, NO_TARGET, renderFrontend } from './render/frontend.js';
 import { Notes, type ExportNote } from './render/notes.js';

@@ -8,7 +8,7 @@
  * Errors about files nginx could not open on this machine (certificates, logs, the pid file) are
  * the machine's, not the config's: they are returned apart, for the caller to print or ignore.
  */
-import { finding, type Finding } from '../../config/findings.js';
+import { finding, type Finding } from '../../config/index.js';
 
 const LINE = /^(?:nginx: |\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )\[(emerg|alert|crit|error)\] (?:\d+#\d+: )?(.*?)(?: in (.+):(\d+))?$/;
 const ENVIRONMENT = /open\(\) ".*" failed|cannot load certificate|BIO_new_file|No such file or directory|Permission denied|could not build|host not found in upstream/;

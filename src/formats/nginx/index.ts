@@ -8,10 +8,10 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MAX_CONFIG_BYTES, deepFreeze, readBounded, type LoadResult } from '../../config/load.js';
-import { configSchema, type Config, type ConfigInput } from '../../config/schema.js';
-import { formatPath } from '../../config/source.js';
-import { didYouMean } from '../../core/text.js';
+import { MAX_CONFIG_BYTES, deepFreeze, readBounded, type LoadResult } from '../../config/index.js';
+import { configSchema, type Config, type ConfigInput } from '../../config/index.js';
+import { formatPath } from '../../config/index.js';
+import { didYouMean } from '../../core/index.js';
 import type { Directive } from './lexer.js';
 import { upstreamPool } from './pools.js';
 import { NginxLocator, Reading, readGuardrails } from './reading.js';
@@ -20,6 +20,7 @@ import { readSplits, splitTargets, type Split } from './splits.js';
 import { dumpAccess, expand, splitDump, type SourceAccess } from './sources.js';
 import { readUpstream, withPort, type Upstream } from './upstream.js';
 
+export { renderNginx } from './write.js';
 export type { SourceAccess } from './sources.js';
 export { nginxTestFindings } from './check.js';
 

@@ -4,8 +4,8 @@
  * a standby, and each balancing method as the nearest evenkeel algorithm, with a finding
  * wherever the mapping is not exact — and an error where every request carries one hash key.
  */
-import { addressKey } from '../../core/address.js';
-import type { ConfigInput } from '../../config/schema.js';
+import { addressKey } from '../../core/index.js';
+import type { ConfigInput } from '../../config/index.js';
 import { chashPick, ipHashPick, keyHashPick, type Peer } from './hash.js';
 import type { Reading } from './reading.js';
 import type { Upstream, UpstreamServer } from './upstream.js';

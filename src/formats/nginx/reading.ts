@@ -3,9 +3,9 @@
  * locator that maps config paths back to nginx.conf, and the `# evenkeel:` comments.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { finding, type Code, type Finding } from '../../config/findings.js';
-import type { ConfigInput } from '../../config/schema.js';
-import type { PathLocator } from '../../config/source.js';
+import { finding, type Code, type Finding } from '../../config/index.js';
+import type { ConfigInput } from '../../config/index.js';
+import type { PathLocator } from '../../config/index.js';
 import type { Directive, FreeComment, Pos } from './lexer.js';
 
 type Path = readonly (string | number)[];

@@ -8,9 +8,9 @@
  * shorter prefix, method or header matches, several certificates), the file says so in a
  * `# not exact:` comment and the CLI warns; nothing is dropped silently. Pure: no I/O.
  */
-import type { Config, Listener, Pool } from '../../config/schema.js';
-import { parseAddress } from '../../core/address.js';
-import { formatDuration } from '../../core/duration.js';
+import type { Config, Listener, Pool } from '../../config/index.js';
+import { parseAddress } from '../../core/index.js';
+import { formatDuration } from '../../core/index.js';
 
 /** One thing the export approximated or left out, and where. */
 export interface NginxNote {

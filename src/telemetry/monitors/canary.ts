@@ -19,7 +19,7 @@
  * count. A pool acknowledged as drained to one backend (maintenance) is not judged on
  * concentration.
  */
-import { pct } from '../../core/text.js';
+import { pct } from '../../core/index.js';
 import { resolveOptions } from './checks.js';
 import { proportionSE, round } from './stats.js';
 import { quantileMs, type WindowSnapshot } from './window.js';

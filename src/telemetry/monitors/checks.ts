@@ -3,7 +3,7 @@
  * observation clears its threshold by more than sampling noise on a big enough sample,
  * `clear` when it is back under the resolve level. The engine (monitors.ts) adds hysteresis.
  */
-import { pct } from '../../core/text.js';
+import { pct } from '../../core/index.js';
 import { quantileMs, type PoolWindow, type WindowSnapshot } from './window.js';
 import { round, testSE } from './stats.js';
 import type { BackendTarget, MonitorName, MonitorOptions, MonitorThresholds } from './types.js';

@@ -6,7 +6,7 @@
  * those requests get. Pure, without memory: the watch fires while a condition holds and
  * resolves when it stops (the health checks' thresholds are the hysteresis).
  */
-import { pct } from '../../core/text.js';
+import { pct } from '../../core/index.js';
 import { round } from './stats.js';
 
 /** One backend of a pool as the health monitor sees it. */

@@ -1,5 +1,5 @@
 /** The monitors' vocabulary: thresholds, the backends they judge, and the alerts they emit. */
-import type { Config } from '../../config/schema.js';
+import type { Config } from '../../config/index.js';
 
 /** The five monitors of DESIGN.md, and `health`: a pool that lost half its capacity, or a split target with nothing usable (health.ts). */
 export type MonitorName = 'overload' | 'concentration' | 'skew' | 'error-rate' | 'latency' | 'health';

@@ -5,7 +5,7 @@
  * syslog should write. The fields are evenkeel's where HAProxy has them; the host and the
  * request target are saved in variables when the request arrives and JSON-escaped when logged.
  */
-import type { AccessLog, Listener } from '../../../config/schema.js';
+import type { AccessLog, Listener } from '../../../config/index.js';
 import type { Notes } from './notes.js';
 import { arg } from './text.js';
 

@@ -4,8 +4,8 @@
  * no equivalent for is written as a comment and returned as a note.
  */
 import { createHash } from 'node:crypto';
-import type { Pool } from '../../../config/schema.js';
-import { parseAddress } from '../../../core/address.js';
+import type { Pool } from '../../../config/index.js';
+import { parseAddress } from '../../../core/index.js';
 import type { Notes } from './notes.js';
 import { arg, haAddress, haDuration, haName } from './text.js';
 import { scaleWeights } from './weights.js';

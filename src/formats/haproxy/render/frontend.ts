@@ -5,7 +5,7 @@
  * per request and cuts its range by the split weights. With a config canary, the candidate's
  * rules come first, guarded by a per-request draw against the percentage in a runtime map.
  */
-import type { Listener, Route } from '../../../config/schema.js';
+import type { Listener, Route } from '../../../config/index.js';
 import { accessLogLines } from './access-log.js';
 import type { Notes } from './notes.js';
 import { rateLimitRules } from './rate-limit.js';

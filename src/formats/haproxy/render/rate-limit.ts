@@ -12,7 +12,7 @@
  * one request through per token. Each route's table is declared in a backend of its own
  * (`ek:rl:ROUTE`) with no servers, HAProxy's usual holder for a table.
  */
-import type { RateLimit, Route } from '../../../config/schema.js';
+import type { RateLimit, Route } from '../../../config/index.js';
 import type { Notes } from './notes.js';
 import { haDuration, haName } from './text.js';
 

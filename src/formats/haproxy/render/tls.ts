@@ -9,7 +9,7 @@
  * `<cert>.key` it says, in a note, which file HAProxy expects. An engine that writes combined
  * PEM files itself passes `pemFor`.
  */
-import type { Listener } from '../../../config/schema.js';
+import type { Listener } from '../../../config/index.js';
 import type { Notes } from './notes.js';
 import { arg } from './text.js';
 
