@@ -30,6 +30,9 @@ const CASES = [
   'CONNECT a:22 HTTP/1.1\r\nHost: a:22\r\n\r\n',
   // Found by this test: junk after a finished response (the in-flight response is null then).
   'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n',
+  // Found by this test: a pipelined Expect: 100-continue got its 100 in the middle of its response.
+  'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n',
+  'GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi',
 ];
 
 /** The response the backend sends next, and where to cut it (the response-side property sets both per input). */
@@ -206,9 +209,15 @@ workers: ${workers}
 
     it('regression inputs: the process lives and the next connection is served', async () => {
       for (const c of CASES) {
-        const r = await exchange(port, c, [0.3, 0.7]);
-        if (r.text.length > 0) assert.match(r.text, /^HTTP\/1\.1 \d{3} /);
-        await alive(c);
+        for (const cutsAt of [[], [0.3, 0.7]]) {
+          const r = await exchange(port, c, cutsAt);
+          if (r.text.length > 0) {
+            assert.match(r.text, /^HTTP\/1\.1 \d{3} /);
+            const read = readStrict(r.text, 'response', { methods: requestMethods(c) });
+            assert.equal(read.error, undefined, `the client got ambiguous bytes for ${JSON.stringify(c)}: ${JSON.stringify(r.text.slice(0, 400))}`);
+          }
+          await alive(c);
+        }
       }
     });
 
