@@ -19,9 +19,9 @@ import type { Command } from 'commander';
 import { validateFile, type Analysed } from '../../analysis/index.js';
 import type { Instance } from '../../control/instance.js';
 import { type CommandResult, durationFlag } from '../shared.js';
-import { outageWeights, scenarioConfig, type DemoBackend } from '../../demo/index.js';
+import type { DemoBackend, ScenarioConfigOptions } from '../../demo/index.js';
 import { UsageError } from '../../errors.js';
-import { heartbeat, incident, sleepUnless, type DemoSession, type Run } from '../demo-incident.js';
+import type { DemoSession, Run } from '../demo-incident.js';
 import { displayPath } from '../format.js';
 
 interface DemoFlags {
@@ -58,8 +58,10 @@ async function demo(flags: DemoFlags, run: Run): Promise<number> {
   const rps = Number(flags.rps);
   if (!Number.isFinite(rps) || rps <= 0 || rps > 5000) throw new UsageError(`--rps ${flags.rps}: expected a number of requests per second from 1 to 5000`);
 
-  // The data plane and the load generator load only when the demo runs.
-  const { startDemoBackend, startTraffic } = await import('../../demo/index.js');
+  // The data plane, the load generator and the narration load only when the demo runs.
+  const { outageWeights, scenarioConfig, startDemoBackend, startTraffic } = await import('../../demo/index.js');
+  const { heartbeat, incident, sleepUnless } = await import('../demo-incident.js');
+  const demoConfig = (o: { site: number; admin: number; dir: string; servers: readonly DemoBackend[]; rps: number; drained: boolean }) => scenarioConfig(demoConfigOptions(o, outageWeights(o.servers.length, o.drained)));
   const { Instance } = await import('../../control/instance.js');
 
   const t0 = Date.now();
@@ -172,15 +174,15 @@ const TRAFFIC_PATHS = [
 /**
  * The demo config (the scenario's, src/demo/scenario.ts): the site and its API over the same
  * four servers (one server, one capacity, whichever pool sends to it), sized so the steady load
- * keeps each server near 40% of its capacity. `drained` is the outage's change.
+ * keeps each server near 40% of its capacity. `drained` (the web weights given) is the outage's change.
  */
-function demoConfig(o: { site: number; admin: number; dir: string; servers: readonly DemoBackend[]; rps: number; drained: boolean }): string {
+function demoConfigOptions(o: { site: number; admin: number; dir: string; servers: readonly DemoBackend[]; rps: number; drained: boolean }, weights: number[]): ScenarioConfigOptions {
   const peak = Math.ceil((o.rps * 1.25) / 10) * 10;
-  return scenarioConfig({
+  return {
     comment: [`evenkeel demo: a website and its API over four servers of ${CAPACITY} req/s each.`, ...(o.drained ? ["The outage's change: three of the four web servers set to weight 0."] : [])],
     site: o.site, admin: o.admin, storePath: join(o.dir, 'store'), servers: o.servers, capacity: CAPACITY, peakRps: peak, apiPeakRps: Math.ceil(peak / 5),
-    weights: outageWeights(o.servers.length, o.drained), healthCheck: { interval: '2s', timeout: '1s' }, canaryDuration: '20s', window: WINDOW,
-  });
+    weights, healthCheck: { interval: '2s', timeout: '1s' }, canaryDuration: '20s', window: WINDOW,
+  };
 }
 
 /** `port` on 127.0.0.1 when it is free, else one the OS picks. */
