@@ -4,7 +4,7 @@
  * without a canary, caught by the monitors and rolled back by evenkeel itself), then the
  * incident report; and a line on the traffic every 15 s. Printing is the CLI's, so it lives here.
  */
-import { pct } from '../core/text.js';
+import { pct } from '../core/index.js';
 import { OUTAGE_REASON, OUTAGE_STEPS, readJournal, type JournalEvent, type OutageStepName, type Traffic, type TrafficTotals } from '../demo/index.js';
 
 /** Runs a CLI command in this process (main), resolving to its exit code. */
