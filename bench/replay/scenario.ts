@@ -1,6 +1,9 @@
 /**
  * The outage replay (issue 4's acceptance scenario), shared by `npm run replay`
- * (bench/replay.ts: figures against goals) and test/replay/ (behaviour only).
+ * (bench/replay.ts: figures against goals) and test/replay/ (behaviour only). The scenario
+ * itself (config, the change, the three ways it is applied and what must follow) is
+ * src/demo/scenario.ts, which `evenkeel demo --incident` replays live too; this module runs it
+ * against a child `evenkeel serve` and measures it.
  *
  * Four backends that each serve at most `capacity` req/s (503 beyond, src/demo/backends.ts),
  * a steady open-loop load of `rps` through `evenkeel serve` (a child process, as a user runs
@@ -23,20 +26,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, stop } from '../tools.js';
-import { startDemoBackend, startTraffic, type DemoBackend, type TrafficSecond, type TrafficTotals } from '../../src/demo/index.js';
+import { OUTAGE_REASON, OUTAGE_STEPS, outageWeights, readJournal, scenarioConfig, startDemoBackend, startTraffic, type DemoBackend, type JournalEvent, type OutageStepName, type TrafficSecond, type TrafficTotals } from '../../src/demo/index.js';
+
+export type { JournalEvent };
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The three phases, in the order they run. */
-export type PhaseName = 'refused' | 'canary' | 'rollback';
-export const PHASES: readonly PhaseName[] = ['refused', 'canary', 'rollback'];
+/** The three phases (the scenario's steps), in the order they run. */
+export type PhaseName = OutageStepName;
+export const PHASES: readonly PhaseName[] = OUTAGE_STEPS.map((s) => s.name);
 
 /** What each phase does, for printing. */
-export const PHASE_TITLES: Record<PhaseName, string> = {
-  refused: '(a) apply bad.yaml',
-  canary: '(b) apply --force (canary)',
-  rollback: '(c) apply --force --no-canary',
-};
+export const PHASE_TITLES = Object.fromEntries(OUTAGE_STEPS.map((s) => [s.name, s.title])) as Record<PhaseName, string>;
 
 /** How to run the replay; the defaults are the issue's figures. */
 export interface ReplayOptions {
@@ -60,15 +61,6 @@ export interface ReplayOptions {
   readonly evenkeel?: readonly string[];
   /** Progress lines. */
   readonly log?: (line: string) => void;
-}
-
-/** A journal event as the admin API returns it. */
-export interface JournalEvent {
-  id: number;
-  time: string;
-  type: string;
-  version: number | null;
-  data: Record<string, unknown>;
 }
 
 /** What one CLI run printed and returned. */
@@ -145,8 +137,8 @@ export async function runPhase(phase: PhaseName, options: ReplayOptions = {}): P
     const config = (weights: number[]) => configText({ port, admin, dir, capacity, rps, backends, weights, canaryDuration: options.canaryDuration ?? '30s', window: options.window ?? '10s', engine: options.engine ?? 'builtin' });
     const v1 = join(dir, 'v1.yaml');
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(v1, config([1, 1, 1, 1]));
-    writeFileSync(bad, config([1, 0, 0, 0]));
+    writeFileSync(v1, config(outageWeights(backends.length, false)));
+    writeFileSync(bad, config(outageWeights(backends.length, true)));
 
     serve = await startServe(cmd, v1, dir);
     const api = new AdminApi(`http://127.0.0.1:${admin}`, readFileSync(join(dir, 'store', 'admin.token'), 'utf8').trim());
@@ -156,10 +148,9 @@ export async function runPhase(phase: PhaseName, options: ReplayOptions = {}): P
     await sleep(steadyMs);
     const versionBefore = await api.version();
 
-    const reason = 'routine update: drain web-2, web-3 and web-4';
-    const flags = phase === 'refused' ? [] : phase === 'canary' ? ['--force'] : ['--force', '--no-canary'];
+    const flags = OUTAGE_STEPS.find((s) => s.name === phase)!.flags;
     const startedAt = Date.now();
-    const apply = await runCli(cmd, ['apply', bad, '--reason', reason, '--author', 'replay', ...flags, '-c', v1], dir);
+    const apply = await runCli(cmd, ['apply', bad, '--reason', OUTAGE_REASON, '--author', 'replay', ...flags, '-c', v1], dir);
     log(`${PHASE_TITLES[phase]}: exit ${apply.code} after ${(apply.ms / 1000).toFixed(1)} s`);
     const firstEvents = await api.events();
     const changeAt = changeTime(firstEvents, versionBefore) ?? startedAt;
@@ -216,25 +207,11 @@ export function refusalLines(stdout: string): string[] {
 
 /** v1 and the bad change differ in the weights only. */
 function configText(o: { port: number; admin: number; dir: string; capacity: number; rps: number; backends: DemoBackend[]; weights: number[]; canaryDuration: string; window: string; engine: string }): string {
-  return `# The outage replay: four servers of ${o.capacity} req/s behind evenkeel, ${o.rps} req/s at peak.
-listeners:
-  - name: public
-    address: 127.0.0.1:${o.port}
-    routes: [{ name: site, pool: web }]
-pools:
-  web:
-    capacity: ${o.capacity}
-    backends:
-${o.backends.map((b, i) => `      - { name: ${b.name}, address: ${b.address}, weight: ${o.weights[i]} }`).join('\n')}
-    healthCheck: { path: /healthz, interval: 1s, timeout: 500ms }
-guardrails:
-  traffic: { peakRps: ${o.rps} }
-  rollout: { canaryPercent: 10, canaryDuration: ${o.canaryDuration}, bakeTime: 5m }
-  rollback: { auto: true, window: ${o.window}, errorRate: 0.05 }
-admin: { address: 127.0.0.1:${o.admin} }
-store: { path: ${join(o.dir, 'store')} }
-engine: ${o.engine}
-`;
+  return scenarioConfig({
+    comment: [`The outage replay: four servers of ${o.capacity} req/s behind evenkeel, ${o.rps} req/s at peak.`],
+    site: o.port, admin: o.admin, storePath: join(o.dir, 'store'), servers: o.backends, capacity: o.capacity, peakRps: o.rps, weights: o.weights,
+    healthCheck: { interval: '1s', timeout: '500ms' }, canaryDuration: o.canaryDuration, window: o.window, engine: o.engine,
+  });
 }
 
 /** The time of the first journal event about a version newer than `before`. */
@@ -266,8 +243,8 @@ class AdminApi {
     return (await res.json()) as T;
   }
 
-  async events(): Promise<JournalEvent[]> {
-    return (await this.get<{ events: JournalEvent[] }>('/api/v1/events')).events;
+  events(): Promise<JournalEvent[]> {
+    return readJournal(this.url, this.token);
   }
 
   async version(): Promise<number> {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import type { JournalEvent } from '../../src/demo/index.js';
 import { freePort, onCleanup, spawnServe, startBackend, tempDir, type Backend, type ServeProcess } from '../dataplane/helpers/harness.js';
 
 const cli = fileURLToPath(new URL('../dataplane/helpers/cli.ts', import.meta.url));
@@ -135,13 +136,7 @@ export function steadyTraffic(port: number, opts: { rps?: number; paths?: readon
 }
 
 /** A journal event as the admin API returns it. */
-export interface JournalEvent {
-  id: number;
-  time: string;
-  type: string;
-  version: number | null;
-  data: Record<string, unknown>;
-}
+export type { JournalEvent } from '../../src/demo/index.js';
 
 /** The journal, straight from the admin API (polling through the CLI would cost a process each time). */
 export async function journal(s: Site): Promise<JournalEvent[]> {

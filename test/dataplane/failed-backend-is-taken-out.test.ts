@@ -77,10 +77,11 @@ describe('a failed backend is taken out', () => {
   });
 
   it('a backend that comes back is used again after healthyThreshold checks', async () => {
-    const { backends, port } = await setup(2, '    healthCheck: { path: /healthz, interval: 100ms, timeout: 50ms, unhealthyThreshold: 1, healthyThreshold: 1 }');
+    const { backends, port, inst } = await setup(2, '    healthCheck: { path: /healthz, interval: 100ms, timeout: 50ms, unhealthyThreshold: 1, healthyThreshold: 1 }');
     const [a] = backends;
     await a.kill();
-    await new Promise((r) => setTimeout(r, 400));
+    // Out first (awaited, not assumed after a fixed time), so what follows is a comeback.
+    await eventually(async () => !(await upBackends(inst)).includes('b0'), 10_000, 'b0 to be marked down');
     const revived = http.createServer((req, res) => {
       if (req.url !== '/healthz') a.hits++;
       res.end(JSON.stringify({ port: a.port }));
@@ -92,6 +93,7 @@ describe('a failed backend is taken out', () => {
         await request(port);
         return a.hits > before;
       }, 5000, 'the revived backend to get traffic');
+      assert.deepEqual(await upBackends(inst), ['b0', 'b1'], 'counted up again');
     } finally {
       revived.closeAllConnections();
       revived.close();

@@ -1,8 +1,7 @@
 /** The metrics operators expect beside evenkeel's own: process metrics, build info, retries, ejections, health-check results. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanup, freePort, request, serveOnePool, startBackend } from './helpers/harness.js';
+import { cleanup, eventually, freePort, request, serveOnePool, startBackend } from './helpers/harness.js';
 
 after(cleanup);
 
@@ -16,8 +15,13 @@ describe('/metrics', () => {
     outlierDetection: { consecutiveFailures: 1, maxEjectionPercent: 50 }
     retries: { attempts: 1 }`);
     for (let i = 0; i < 4; i++) assert.equal((await request(port)).status, 200);
-    await sleep(400);
-    const text = await (await fetch(`http://127.0.0.1:${inst.admin.port}/metrics`)).text();
+    const checks = (t: string, address: string, result: string) => Number(new RegExp(`^evenkeel_health_checks_total\\{address="${address}",result="${result}"\\} (\\d+)$`, 'm').exec(t)?.[1] ?? 0);
+    // Health checks run every 100 ms: wait for one of each kind rather than a fixed time a loaded machine can outlast.
+    let text = '';
+    await eventually(async () => {
+      text = await (await fetch(`http://127.0.0.1:${inst.admin.port}/metrics`)).text();
+      return checks(text, good.address, 'pass') >= 1 && checks(text, dead, 'fail') >= 1;
+    }, 10_000, 'a passed and a failed health check in /metrics');
     const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
     assert.match(text, /^process_cpu_user_seconds_total \d/m);
     assert.match(text, /^process_resident_memory_bytes \d/m);
