@@ -55,7 +55,9 @@ test('npm pack ships bin, dist, docs and examples (no sources, tests or bench), 
   const install = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--allow-scripts=better-sqlite3', join(dir, info.filename)], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, npm_config_build_from_source: 'true' },
+    // Node's headers: npm's nodedir where it is set (here ~/.npmrc says /usr), else Node's own
+    // /usr/include/node when present, so node-gyp never tries to download them.
+    env: { ...process.env, npm_config_build_from_source: 'true', ...(nodedir() ? { npm_config_nodedir: nodedir() } : {}) },
     timeout: 240_000,
   });
   assert.equal(install.status, 0, `npm install -g failed:\n${install.stdout}${install.stderr}`);
@@ -95,6 +97,13 @@ test('npm pack ships bin, dist, docs and examples (no sources, tests or bench), 
     await exited;
   }
 });
+
+/** The folder whose include/node holds Node's headers, unless npm already names one. */
+function nodedir(): string | undefined {
+  const configured = spawnSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).stdout.trim();
+  if (configured && configured !== 'undefined' && configured !== 'null') return undefined;
+  return existsSync('/usr/include/node/node.h') ? '/usr' : undefined;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -142,6 +142,20 @@ describe('the export of tls, rateLimit, accessLog and stickiness', () => {
     const r = spawnSync(HAPROXY, ['-c', '-f', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}\n${text}`);
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, /WARNING/, 'no warning either (rules in the order HAProxy runs them)');
+    // As the HAProxy engine renders it during a canary (the candidate limits harder), with combined PEMs of its own.
+    const candidate = validateText(yaml.replace('rps: 0.5, burst: 3', 'rps: 0.5, burst: 2'), join(dir, 'evenkeel.yaml')).config!;
+    const pem = join(dir, 'combined.pem');
+    writeFileSync(pem, readFileSync(cert.cert, 'utf8') + readFileSync(cert.key, 'utf8'));
+    const engine = renderHaproxy(config, { engine: { statsSocket: join(dir, 'stats.sock'), mapFile: join(dir, 'canary.map'), canary: candidate, pemFor: () => pem } });
+    writeFileSync(join(dir, 'canary.map'), 'canary 0\n');
+    assert.match(engine.text, new RegExp(`ssl crt ${pem.replace(/[.]/g, '\\.')} alpn`));
+    assert.match(engine.text, /# not exact: during a canary the active config's rate limits apply to every request/);
+    const inCanary = /backend canary:app\n(?:.*\n)*? {2}server a0 \S+ weight 1 cookie ([A-Za-z0-9_-]{12})/.exec(engine.text)?.[1];
+    const inActive = /backend app\n(?:.*\n)*? {2}server a0 \S+ weight 1 cookie ([A-Za-z0-9_-]{12})/.exec(engine.text)?.[1];
+    assert.ok(inActive && inCanary === inActive, 'a session cookie names the same server in the candidate, so it survives a promote');
+    writeFileSync(file, engine.text);
+    const e = spawnSync(HAPROXY, ['-c', '-f', file], { encoding: 'utf8' });
+    assert.equal(e.status, 0, `${e.stdout}${e.stderr}\n${engine.text}`);
   });
 
   it('the reader reads the export back: same shares, the cookie as stickiness, no findings about the new lines', () => {
