@@ -56,6 +56,16 @@ test('a sample decides the route fractions, through the real route matching', ()
   assert.equal(pools.web.peakRps, 225);
 });
 
+test('a sample with UTF-8 beside one in ASCII: the same text either way (the ASCII fast path)', () => {
+  const dir = tempDir();
+  // A path in UTF-8 that the api route must match as written, and a Host with a non-ASCII name.
+  const lines = [{ path: '/api/ünïcode' }, { path: '/api/ünïcode' }, { path: '/api/x', host: 'exämple.com' }, { path: '/' }].map((l) => JSON.stringify(l)).join('\n');
+  writeFileSync(join(dir, 't.jsonl'), lines);
+  const withUtf8 = predict(twoPools('  traffic: { peakRps: 1000, sample: ./t.jsonl }\n').replace('pathPrefix: /api/ }', 'pathPrefix: /api/ü }'), join(dir, 'evenkeel.yaml'));
+  // Two of the four requests start with /api/ü: the others take the site route.
+  assert.equal(withUtf8.pools.api.peakRps, 500);
+});
+
 test('no peakRps: shares only, no load, and an EK200 note', () => {
   const { r, pools } = predict(smallConfig({ weights: [1, 1] }));
   assert.equal(pools.web.peakRps, null);

@@ -5,6 +5,7 @@
  * with problems is never half-used silently.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import type { RequestInfo } from '../balancer/index.js';
 import { finding, type Finding } from '../config/index.js';
 
@@ -35,7 +36,10 @@ export function loadSample(file: string, configPath: (string | number)[] = ['gua
     const st = statSync(file);
     if (st.isDirectory()) return whole(`traffic sample ${file} is a directory`, 'point guardrails.traffic.sample at a .jsonl file');
     if (st.size > MAX_SAMPLE_BYTES) return whole(`traffic sample ${file} is ${(st.size / 1048576).toFixed(0)} MiB; at most ${MAX_SAMPLE_BYTES / 1048576} MiB`, 'record or cut a shorter window of traffic (100,000 requests are plenty)');
-    text = readFileSync(file, 'utf8');
+    // A sample is nearly always ASCII: then latin1 is the same text and costs no decoding
+    // (utf8 decoding was a fifth of validate with a 100,000-line sample).
+    const buf = readFileSync(file);
+    text = isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return whole(`traffic sample ${file} cannot be read: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'fix the path in guardrails.traffic.sample (relative paths resolve against the config file\'s folder) or remove the key');
