@@ -1,15 +1,19 @@
 /**
  * `npm run bench`: evenkeel against nginx and HAProxy on this machine, same load generator
- * (wrk, 1 thread, 50 connections), same 4 backends. Prints req/s, p50, p99, RSS under load and
- * the ratio to nginx. Generated configs and logs go to bench/.out/.
+ * (wrk, 1 thread, 50 connections), same 4 backends: Debian's nginx answering `return 200`
+ * (bench/nginx-backends.ts), so that the proxies, not the backends, are the bottleneck; the
+ * direct/nginx ratio is printed as the check (~2.2× here). Prints req/s, p50, p99, RSS under
+ * load and the ratios to nginx and to bare HAProxy, and the CPU evenkeel's control process
+ * uses while HAProxy serves (the haproxy engine row). Generated configs and logs go to bench/.out/.
  *
- * Goal (issue 3): evenkeel with 1 worker ≥ 0.6 × nginx req/s, p99 ≤ 2 × nginx's, with health
- * checks and metrics on.
+ * Goals: evenkeel with 1 worker ≥ 0.6 × nginx req/s, p99 ≤ 2 × nginx's, with health checks and
+ * metrics on (issue 3); the haproxy engine ≥ 0.95 × bare HAProxy req/s, p99 ≤ 1.2 × (issue 13).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNginxReturn200 } from './nginx-backends.js';
 import { ensureTools, freePort, start, stop, version, waitForPort, wrk, type LoadResult } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,7 +36,10 @@ async function main(): Promise<void> {
   buildEvenkeel();
   const log = openSync(join(out, 'bench.log'), 'w');
   const ports = await Promise.all(Array.from({ length: 4 }, freePort));
-  const backends = start(process.execPath, ['--import', 'tsx', join(here, 'backends.ts'), ...ports.map(String)], log, 1);
+  // BENCH_NODE_BACKENDS=1: the Node backends of earlier runs (bench/backends.ts), for comparison.
+  const backends = process.env.BENCH_NODE_BACKENDS === '1'
+    ? start(process.execPath, ['--import', 'tsx', join(here, 'backends.ts'), ...ports.map(String)], log, 1)
+    : startNginxReturn200({ bin: tools.nginx, ports, dir: out, log });
   const rows: Row[] = [];
   let allDown: { p50: number; p99: number; max: number; n: number } | undefined;
   try {
@@ -234,7 +241,9 @@ function cpuSeconds(pid: number): number {
 
 function print(rows: Row[], tools: { nginx: string; haproxy: string; wrk: string }): void {
   const nginx = rows.find((r) => r.name.startsWith('nginx'));
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'errors', 'req/s vs nginx', 'p99 vs nginx'];
+  const bare = rows.find((r) => r.name.startsWith('haproxy'));
+  const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '-');
+  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'errors', 'req/s vs nginx', 'p99 vs nginx', 'req/s vs haproxy', 'p99 vs haproxy'];
   const lines = rows.map((r) => [
     r.name,
     r.rps.toFixed(0),
@@ -242,14 +251,18 @@ function print(rows: Row[], tools: { nginx: string; haproxy: string; wrk: string
     r.p99.toFixed(2),
     r.rssKiB ? (r.rssKiB / 1024).toFixed(0) : '-',
     String(r.errors),
-    nginx ? `${(r.rps / nginx.rps).toFixed(2)}×` : '-',
-    nginx ? `${(r.p99 / nginx.p99).toFixed(2)}×` : '-',
+    ratio(r.rps, nginx?.rps),
+    ratio(r.p99, nginx?.p99),
+    ratio(r.rps, bare?.rps),
+    ratio(r.p99, bare?.p99),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  process.stdout.write(`\nwrk -t1 -c${CONNECTIONS} -d${SECONDS}s (after ${WARMUP}s warm-up), 4 backends, ${process.version}, ${version(tools.nginx, ['-v'])}, ${version(tools.haproxy, ['-v'])}\n\n`);
+  const backends = process.env.BENCH_NODE_BACKENDS === '1' ? 'Node backends (bench/backends.ts)' : 'nginx return 200 backends';
+  process.stdout.write(`\nwrk -t1 -c${CONNECTIONS} -d${SECONDS}s (after ${WARMUP}s warm-up), 4 ${backends}, ${process.version}, ${version(tools.nginx, ['-v'])}, ${version(tools.haproxy, ['-v'])}\n\n`);
   process.stdout.write(`${fmt(header)}\n${fmt(widths.map((w) => '-'.repeat(w)))}\n${lines.map(fmt).join('\n')}\n`);
-  const bare = rows.find((r) => r.name.startsWith('haproxy'));
+  const direct = rows.find((r) => r.name.startsWith('direct'));
+  if (direct && nginx) process.stdout.write(`\ncheck: direct / nginx = ${(direct.rps / nginx.rps).toFixed(2)}× req/s (~2.2× here when the backends are not the bottleneck)\n`);
   const engine = rows.find((r) => r.name === 'evenkeel (haproxy engine)') as (Row & { controlCpu?: number }) | undefined;
   if (engine && bare) {
     const ok = engine.rps >= 0.95 * bare.rps && engine.p99 <= 1.2 * bare.p99;
