@@ -18,6 +18,7 @@ import { registerVersions } from './commands/versions.js';
 import { registerEvents } from './commands/events.js';
 import { registerStatus } from './commands/status.js';
 import { registerReport } from './commands/report.js';
+import { registerWeight } from './commands/weight.js';
 import type { CommandResult } from './shared.js';
 import { VERSION } from './version.js';
 
@@ -45,6 +46,7 @@ export function buildProgram(result: CommandResult): Command {
   registerEvents(program, result);
   registerStatus(program, result);
   registerReport(program, result);
+  registerWeight(program, result);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
