@@ -3,8 +3,13 @@
  * plane runs here and publishes every completed request on the request channel, which the
  * feed subscribes to like the metrics do. With node:cluster workers the counters live in the
  * workers and the primary sees them only through the aggregated metrics, so the feed polls
- * `evenkeel_requests_total` and records each series' increase (latency unknown there: the
- * latency monitor only judges single-process serve). Requests a config canary served carry its
+ * `evenkeel_requests_total` and records each series' increase. Latency is unknown across
+ * node:cluster workers (the latency monitor judges single-process serve only); the HAProxy
+ * engine gives each backend's average response time (`evenkeel_backend_response_seconds`,
+ * HAProxy's rtime), and each response of that backend counts with that average: the monitor's
+ * p99 is then the highest recent average, which is below the true p99 (a slow tail moves it
+ * only as far as it moves the mean), so the latency monitor on HAProxy catches a backend that
+ * turns slow as a whole, not a tail. Requests a config canary served carry its
  * mark (the `canary` flag of their metric key, `evenkeel_canary_requests_total` across workers),
  * so the monitors of the active version and the canary's judgement each see their own slice.
  *
@@ -27,6 +32,7 @@ export interface TrafficCounters {
 
 const ALL_SERIES = 'evenkeel_requests_total';
 const CANARY_SERIES = 'evenkeel_canary_requests_total';
+const RESPONSE_SERIES = 'evenkeel_backend_response_seconds';
 
 /** At most this many responses are replayed per series and poll (a long stall must not spin the primary). */
 const MAX_REPLAY = 20_000;
@@ -59,14 +65,16 @@ export class TrafficFeed {
     // The canary's requests are counted in both series: what is left of the total is the active slice's.
     const canary = this.increases(text, CANARY_SERIES);
     const all = this.increases(text, ALL_SERIES);
+    const latency = responseTimes(text);
     this.polled = true;
     for (const [id, [labels, delta]] of all) {
       const c = canary.get(id)?.[1] ?? 0;
       const status = Number(labels.code);
       const pool = labels.pool ?? '';
+      const ms = (slice: string) => latency.get(`${pool}\0${labels.backend ?? ''}\0${slice}`) ?? 0;
       this.count(labels.route ?? '', pool, status, delta);
-      this.replay(pool, labels.backend, status, delta - c, now, false);
-      this.replay(pool, labels.backend, status, Math.min(c, delta), now, true);
+      this.replay(pool, labels.backend, status, delta - c, now, false, ms('active'));
+      this.replay(pool, labels.backend, status, Math.min(c, delta), now, true, ms('canary'));
     }
   }
 
@@ -93,9 +101,9 @@ export class TrafficFeed {
     return out;
   }
 
-  private replay(pool: string, backend: string | undefined, status: number, n: number, now: number, canary: boolean): void {
+  private replay(pool: string, backend: string | undefined, status: number, n: number, now: number, canary: boolean, latencyMs: number): void {
     const times = Math.min(n, MAX_REPLAY);
-    for (let i = 0; i < times; i++) this.sink(pool, backend ? backend : null, status, 0, now, canary);
+    for (let i = 0; i < times; i++) this.sink(pool, backend ? backend : null, status, latencyMs, now, canary);
   }
 
   /** A copy of the cumulative counters (journalled on events). */
@@ -119,6 +127,20 @@ export class TrafficFeed {
     p.requests += n;
     p.failed += failed;
   }
+}
+
+/** `evenkeel_backend_response_seconds` as ms by pool, backend and slice (absent: none given). */
+function responseTimes(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const prefix = `${RESPONSE_SERIES}{`;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const close = line.lastIndexOf('}');
+    const l = parseLabels(line.slice(prefix.length, close));
+    const v = Number(line.slice(close + 1).trim());
+    if (Number.isFinite(v)) out.set(`${l.pool}\0${l.backend}\0${l.slice}`, v * 1000);
+  }
+  return out;
 }
 
 function seriesId(l: Record<string, string>): string {

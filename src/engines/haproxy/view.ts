@@ -8,7 +8,7 @@ import type { Config } from '../../config/schema.js';
 import { haName } from '../../formats/haproxy/render/text.js';
 import { CANARY_PREFIX } from '../../formats/haproxy/write.js';
 import { SHARE_WINDOW_S, type BackendSnapshot } from '../../telemetry/index.js';
-import { counter, esc } from './exposition.js';
+import { counter, esc, gauge } from './exposition.js';
 import { STATUS_CLASSES, type CounterBook, type StatRow } from './stats.js';
 
 /** One HAProxy server as evenkeel names it. */
@@ -122,6 +122,23 @@ export class EngineView {
       p.backends.forEach((b, i) => out.push({ pool, backend: b.name ?? b.address, up: up[i], expectedShare: total > 0 && serving[i] ? b.weight / total : 0, capacity: b.capacity ?? p.capacity }));
     }
     return out;
+  }
+
+  /**
+   * `evenkeel_backend_response_seconds{pool,backend,slice}`: HAProxy's `rtime`, the average
+   * response time of a server's last 1024 requests (management.txt §9.1 field 60), per backend of
+   * the active version and of the canary. It is what HAProxy's stats give instead of a
+   * histogram: an average, so a tail (a few slow requests among fast ones) shows only as far
+   * as it moves the mean.
+   */
+  responseTimes(rows: readonly StatRow[]): string {
+    const rtime = new Map(rows.map((r) => [`${r.proxy}\0${r.server}`, r.rtime]));
+    const out: [string, number][] = [];
+    for (const s of this.servers) {
+      const ms = EngineView.proxies(s.pool, s.canary).map((px) => rtime.get(`${px}\0${s.server}`)).find((v) => v !== undefined);
+      if (ms !== undefined) out.push([`pool="${esc(s.pool)}",backend="${esc(s.backend)}",slice="${s.canary ? 'canary' : 'active'}"`, ms / 1000]);
+    }
+    return gauge('evenkeel_backend_response_seconds', "HAProxy's average response time of the backend's last 1024 requests (rtime)", out);
   }
 
   /** `evenkeel_requests_total` and `evenkeel_canary_requests_total` from the counters. */
