@@ -5,8 +5,10 @@
  * and reloaded through the master CLI; a version HAProxy refuses throws, and the old worker
  * keeps serving. A config canary renders the candidate's backends beside the active ones and
  * routes a share of requests to them by a runtime map, so the share changes, and an abort
- * takes effect, with `set map` and no reload. `show stat` is read every second into the
- * counters the monitors, /metrics and status use. A master that dies is started again.
+ * takes effect, with `set map` and no reload. A version's server weights go to the running
+ * worker (`set server … weight`) before its reload, so a rollback's weights act at once.
+ * `show stat` is read every 250 ms, and whenever the monitors read counters older than 100 ms,
+ * into the counters the monitors, /metrics and status use. A master that dies is started again.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
@@ -40,7 +42,7 @@ export interface HaproxyPlaneOptions {
   readonly threads?: number;
   /** How long an old worker may serve after a reload (`hard-stop-after`) [30s]. */
   readonly hardStopAfter?: string;
-  /** Events for the journal: `engine.started`, `engine.exited`, `engine.restarted`, `engine.reload-failed`, `backend.health`. */
+  /** Events for the journal: `engine.started`, `engine.exited`, `engine.restarted`, `engine.reload-failed`, `engine.runtime-refused`, `backend.health`. */
   readonly onEvent?: (type: string, data: Record<string, unknown>) => void;
 }
 
