@@ -5,7 +5,9 @@
  * Exit 1 when a goal is missed.
  *
  * Env: REPLAY_PHASES=refused,canary,rollback (a subset), REPLAY_STEADY_S [10] and
- * REPLAY_AFTER_S [30] (traffic before the change and after it), REPLAY_RPS [1000].
+ * REPLAY_AFTER_S [30] (traffic before the change and after it), REPLAY_RPS [1000],
+ * REPLAY_ENGINE=builtin|haproxy [builtin] (the data plane: `engine: haproxy` runs the same
+ * phases through HAProxy, with the same goals).
  */
 import { PHASE_TITLES, refusalLines, runReplay, type PhaseName, type PhaseResult } from './replay/scenario.js';
 
@@ -19,6 +21,8 @@ interface Row {
 const num = (name: string, d: number) => (process.env[name] ? Number(process.env[name]) : d);
 const phases = process.env.REPLAY_PHASES?.split(',').map((s) => s.trim() as PhaseName);
 const rps = num('REPLAY_RPS', 1000);
+const engine = process.env.REPLAY_ENGINE === 'haproxy' ? 'haproxy' : 'builtin';
+if (process.env.REPLAY_ENGINE && process.env.REPLAY_ENGINE !== engine) throw new Error(`REPLAY_ENGINE=${process.env.REPLAY_ENGINE}: expected builtin or haproxy`);
 
 async function main(): Promise<void> {
   const results = await runReplay({
@@ -26,11 +30,12 @@ async function main(): Promise<void> {
     steadyMs: num('REPLAY_STEADY_S', 10) * 1000,
     afterMs: num('REPLAY_AFTER_S', 30) * 1000,
     phases,
+    engine,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   let allPass = true;
   const out: string[] = [];
-  out.push(`\nThe outage, replayed: 4 servers of 400 req/s each (503 beyond), ${rps} req/s through evenkeel, then`);
+  out.push(`\nThe outage, replayed: 4 servers of 400 req/s each (503 beyond), ${rps} req/s through evenkeel (${engine === 'haproxy' ? 'the haproxy engine' : 'the built-in engine'}), then`);
   out.push('the change that set three of the four to weight 0. Each phase on a fresh instance and store.\n');
   const table: string[][] = [['phase', 'figure', 'value', 'goal', '']];
   for (const r of results) {

@@ -32,6 +32,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   events: async () => (await import('./commands/events.js')).registerEvents,
   status: async () => (await import('./commands/status.js')).registerStatus,
   report: async () => (await import('./commands/report.js')).registerReport,
+  // One module registers both `drain` and `weight`.
+  drain: async () => (await import('./commands/weight.js')).registerWeight,
+  weight: async () => (await import('./commands/weight.js')).registerWeight,
 };
 
 /**
@@ -50,7 +53,7 @@ async function buildProgram(argv: string[], result: CommandResult): Promise<Comm
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   const registers = await Promise.all(wanted.map((name) => COMMANDS[name]()));
-  for (const register of registers) register(program, result);
+  for (const register of new Set(registers)) register(program, result);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

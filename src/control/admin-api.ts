@@ -1,10 +1,13 @@
 /**
  * The token-protected routes of the admin API (`/api/v1/…`): status, versions and their diffs,
- * events, apply, rollback and reload. Each answers `{ status, body }`; admin.ts owns auth and error mapping.
+ * events, apply, rollback and reload, and a backend's weight (a drain is weight 0: a change of
+ * the active version, judged as an apply, backend-weight.ts). Each answers `{ status, body }`;
+ * admin.ts owns auth and error mapping.
  */
 import type { IncomingMessage } from 'node:http';
 import { UsageError } from '../errors.js';
 import type { ApplyOutcome, ApplyRequest, RollbackOutcome } from './changes.js';
+import { withBackendWeight } from './backend-weight.js';
 import { changedKeys, unifiedDiff } from './report/diff.js';
 import type { ConfigStore, ConfigVersion } from './store/index.js';
 
@@ -15,6 +18,8 @@ export interface ApiHandlers {
   apply(req: ApplyRequest): Promise<ApplyOutcome>;
   rollback(req: { to?: number; reason: string; author: string; force?: boolean }): Promise<RollbackOutcome>;
   store: ConfigStore;
+  /** The config file serve was started with (relative paths in a version resolve against it). */
+  configFile?: string;
 }
 
 /** An answer to send as JSON. */
@@ -64,6 +69,19 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     if (drainToOne !== undefined && (!Array.isArray(drainToOne) || !drainToOne.every((x) => typeof x === 'string'))) throw new UsageError('"drainToOne" must be a list of pool names');
     const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false, drainToOne: drainToOne as string[] | undefined });
     return { status: r.applied ? 200 : 409, body: r };
+  }
+  const weight = /^\/api\/v1\/pools\/([^/]+)\/backends\/([^/]+)\/weight$/.exec(path);
+  if (post && weight) {
+    const b = await readJson(req);
+    const reason = str(b.reason);
+    if (!reason.trim()) throw new UsageError('a weight change needs a non-empty "reason" (it is recorded with the version it makes)');
+    if (b.canary !== undefined && typeof b.canary !== 'boolean') throw new UsageError('"canary" must be true or false');
+    const active = await h.store.active();
+    if (!active) throw new UsageError('nothing is served yet');
+    const change = { pool: decodeURIComponent(weight[1]), backend: decodeURIComponent(weight[2]), weight: b.weight as number };
+    const text = withBackendWeight(active.text, change);
+    const r = await h.apply({ text, file: h.configFile ?? '<weight>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false });
+    return { status: r.applied ? 200 : 409, body: { ...r, change } };
   }
   if (post && path === '/api/v1/rollback') {
     const b = await readJson(req);

@@ -4,10 +4,14 @@
  * feed subscribes to like the metrics do. Otherwise (node:cluster workers, HAProxy) the counters
  * live outside this process and the plane reports them as data (`Plane.requestCounts`: every
  * series' responses since its counting process started); the feed polls them and records each
- * series' increase as one count (latency unknown there: the latency monitor only judges
- * single-process serve). Requests a config canary served carry its mark (the `canary` flag of
- * their series), so the monitors of the active version and the canary's judgement each see
- * their own slice.
+ * series' increase as one count. Latency is unknown across node:cluster workers (the latency
+ * monitor judges single-process serve only); the HAProxy engine gives each backend's average
+ * response time (HAProxy's rtime) with its counts, and each response of that backend counts
+ * with that average: the monitor's p99 is then the highest recent average, below the true p99
+ * (a slow tail moves it only as far as it moves the mean), so the latency monitor on HAProxy
+ * catches a backend that turns slow as a whole, not a tail. Requests a config canary served
+ * carry its mark (the `canary` flag of their series), so the monitors of the active version
+ * and the canary's judgement each see their own slice.
  *
  * The feed also keeps cumulative counters (requests and 5xx, per route and pool) that the
  * journal carries on its events, so a report can state the failed requests of an incident.
@@ -64,7 +68,7 @@ export class TrafficFeed {
       const delta = r.requests >= before ? r.requests - before : r.requests;
       if (delta <= 0) continue;
       this.count(r.route, r.pool, r.code, delta);
-      this.sink(r.pool, r.backend === '' ? null : r.backend, r.code, 0, now, r.canary, delta);
+      this.sink(r.pool, r.backend === '' ? null : r.backend, r.code, r.latencyMs ?? 0, now, r.canary, delta);
     }
     this.polled = true;
   }

@@ -162,6 +162,7 @@ export class Instance {
         apply: (req) => inst.changes.apply(req),
         rollback: (req) => inst.changes.rollback(req),
         store: inst.store,
+        configFile: options.file,
         counters: () => inst.watch?.counters(),
         allowedHosts: options.config.admin.allowedHosts,
       });

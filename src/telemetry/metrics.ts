@@ -49,6 +49,8 @@ export interface RequestCount {
   readonly canary: boolean;
   readonly requests: number;
   readonly source?: string;
+  /** The backend's recent average response time, where the plane knows only that (HAProxy's rtime). */
+  readonly latencyMs?: number;
 }
 
 /** Sums window counts (of one process or of every worker) into each backend's share of its pool and requests/s. */

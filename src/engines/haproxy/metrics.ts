@@ -26,6 +26,7 @@ export function engineMetrics(m: MetricsSource): string {
   const frontends = m.book.rows.filter((r) => r.server === 'FRONTEND' && !r.proxy.startsWith('ek:'));
   const c = m.current;
   return m.view.requestSeries(m.book)
+    + m.view.responseTimes(m.book.rows)
     + gauge('evenkeel_backend_up', '1 when the backend is usable (HAProxy: UP or no check)', m.backends.map((b) => [pb(b), b.up ? 1 : 0]))
     + gauge('evenkeel_backend_expected_share', "Share of its pool's requests the weights and health assign to the backend", m.backends.map((b) => [pb(b), b.expectedShare]))
     + gauge('evenkeel_backend_observed_share', "Share of its pool's requests the backend received over the last 10s", m.backends.map((b) => [pb(b), obs.get(`${b.pool}\0${b.backend}`)?.share ?? 0]))

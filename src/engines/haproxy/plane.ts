@@ -5,16 +5,18 @@
  * and reloaded through the master CLI; a version HAProxy refuses throws, and the old worker
  * keeps serving. A config canary renders the candidate's backends beside the active ones and
  * routes a share of requests to them by a runtime map, so the share changes, and an abort
- * takes effect, with `set map` and no reload. `show stat` is read every second into the
- * counters the monitors, /metrics and status use. A master that dies is started again.
+ * takes effect, with `set map` and no reload. A version's server weights go to the running
+ * worker (`set server … weight`) before its reload, so a rollback's weights act at once.
+ * `show stat` is read every 250 ms, and whenever the monitors read counters older than 100 ms,
+ * into the counters the monitors, /metrics and status use. A master that dies is started again.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
 import { CanaryError, ConfigRefusedError, EngineError } from '../../errors.js';
-import { DRAW_RANGE, renderHaproxy } from '../../formats/haproxy/index.js';
+import { DRAW_RANGE, renderHaproxy, type CertificatePair } from '../../formats/haproxy/index.js';
 import { sameListeners, type BoundListener, type SampledRequest, type VersionInfo } from '../../proxy/index.js';
 import type { BackendSnapshot, RequestCount } from '../../telemetry/index.js';
 import { checkBinary, checkConfig, DEFAULT_BINARY, type HaproxyBinary } from './binary.js';
@@ -23,6 +25,7 @@ import { HaproxyProcess } from './process.js';
 import { CounterBook, parseInfoPid, parseShowStat, type StatRow } from './stats.js';
 import { engineMetrics } from './metrics.js';
 import { EngineView, isUp } from './view.js';
+import { weightChanges, weightCommand, type WeightChange } from './runtime.js';
 
 /** How the engine is set up (`engine:` in the config). */
 export interface HaproxyPlaneOptions {
@@ -39,7 +42,7 @@ export interface HaproxyPlaneOptions {
   readonly threads?: number;
   /** How long an old worker may serve after a reload (`hard-stop-after`) [30s]. */
   readonly hardStopAfter?: string;
-  /** Events for the journal: `engine.started`, `engine.exited`, `engine.restarted`, `engine.reload-failed`, `backend.health`. */
+  /** Events for the journal: `engine.started`, `engine.exited`, `engine.restarted`, `engine.reload-failed`, `engine.runtime-refused`, `backend.health`. */
   readonly onEvent?: (type: string, data: Record<string, unknown>) => void;
 }
 
@@ -59,6 +62,8 @@ export interface EngineInfo {
 /** Unix socket paths must stay under ~107 bytes (sun_path). */
 const MAX_SOCKET_PATH = 100;
 const RESTART_DELAY_MS = 500;
+/** Counters at most this old are read as they are; older ones are polled first. */
+const FRESH_MS = 100;
 
 /** The HAProxy engine. */
 export class HaproxyPlane {
@@ -77,6 +82,10 @@ export class HaproxyPlane {
   private polling: Promise<void> | undefined;
   private workerPid: number | undefined;
   private lastTick = 0;
+  /** When the last poll that read the counters ended (ms since epoch). */
+  private lastPollAt = 0;
+  /** The rendered text the current worker was started from. */
+  private runningText: string | undefined;
   /** Hashes of rendered texts HAProxy has loaded. */
   private readonly loaded = new Set<string>();
   private reloads = 0;
@@ -157,10 +166,42 @@ export class HaproxyPlane {
   /** HAProxy's own active checks decide health (rendered from healthCheck); evenkeel's verdicts are not pushed. */
   setHealth(_key: string, _up: boolean): void {}
 
-  /** HAProxy reads its certificates on reload; the export does not render tls yet (a warning says so). */
+  /**
+   * HAProxy reads its certificates when it loads its config: the combined PEMs are written
+   * again from the files the config names, and HAProxy reloads (hitless). A certificate that
+   * cannot be read keeps the running worker and its certificates, and is said.
+   */
   async reloadCertificates(): Promise<string[]> {
-    return [];
+    const current = this.current;
+    if (!current || !current.config.listeners.some((l) => l.tls)) return [];
+    // A reload renders the canary's map at 0: re-read them once its verdict is in.
+    if (this.canary) return ['certificates not re-read: a config canary is running on HAProxy; send SIGHUP again after its verdict'];
+    try {
+      await this.serial(() => this.serve(current.config, undefined));
+      return [];
+    } catch (err) {
+      return [(err as Error).message];
+    }
   }
+
+  /**
+   * The PEM HAProxy loads for a certificate: HAProxy takes the key from the same file or from
+   * `<crt>.key` beside it only, so the engine writes both into one file in its run folder
+   * (mode 0600, like the key), named by the pair so each render overwrites its own.
+   */
+  private readonly pemFor = (pair: CertificatePair): string => {
+    const file = join(this.dir, 'certs', `${createHash('sha256').update(`${pair.cert}\0${pair.key}`).digest('hex').slice(0, 16)}.pem`);
+    let pem: string;
+    try {
+      const cert = readFileSync(pair.cert, 'utf8');
+      pem = pair.key === pair.cert ? cert : `${cert}${cert.endsWith('\n') ? '' : '\n'}${readFileSync(pair.key, 'utf8')}`;
+    } catch (err) {
+      throw new EngineError(`cannot read the certificate ${pair.cert} or its key ${pair.key} for HAProxy: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    mkdirSync(join(this.dir, 'certs'), { recursive: true, mode: 0o700 });
+    writeFileSync(file, pem, { mode: 0o600 });
+    return file;
+  };
 
   backends(): BackendSnapshot[] {
     return this.view ? this.view.backends(this.book.rows, 'active') : [];
@@ -171,7 +212,12 @@ export class HaproxyPlane {
   }
 
   async requestCounts(): Promise<RequestCount[]> {
-    return this.view ? this.view.requestCounts(this.book) : [];
+    if (!this.view) return [];
+    // The monitors read this every tick: counters older than a fraction of a tick would add
+    // a poll period to every detection (measured in the outage replay: the alert came 0.73 s
+    // after the all-to-one change with two 250 ms timers in a row, 0.37 s on the built-in engine).
+    if (Date.now() - this.lastPollAt > FRESH_MS) await this.poll();
+    return this.view.requestCounts(this.book);
   }
 
   async metricsText(): Promise<string> {
@@ -199,7 +245,7 @@ export class HaproxyPlane {
   private async serve(config: Config, candidate: Config | undefined): Promise<void> {
     if (this.closed) throw new EngineError('the haproxy engine is closed');
     const ports = await this.ports.choose(config);
-    const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter, threads: this.options.threads, serverStateFile: this.paths.state } });
+    const { text } = renderHaproxy(config, { source: 'evenkeel', engine: { statsSocket: this.paths.stats, mapFile: this.paths.map, canary: candidate, portFor: (l) => ports.get(listenerId(l))!, hardStopAfter: this.options.hardStopAfter, threads: this.options.threads, serverStateFile: this.paths.state, pemFor: this.pemFor } });
     writeFileSync(this.paths.next, text);
     writeFileSync(this.paths.map, 'canary 0\n');
     // A text HAProxy already loaded (a rollback, an abort) needs no second `haproxy -c` (~0.2 s here).
@@ -216,6 +262,10 @@ export class HaproxyPlane {
       this.options.onEvent?.('engine.started', { engine: 'haproxy', version: this.binary.version, masterPid: info.masterPid, workerPid: this.workerPid });
       this.startPolling();
     } else {
+      // The weights first, at run time: they take effect at once, where the reload takes a
+      // new worker's start (a rollback of an all-to-one change stops the overload here).
+      const moved = this.runningText ? weightChanges(this.runningText, text) : [];
+      await this.setWeights(moved);
       // Count what the old worker answered up to now: its counters end with it. Save its
       // servers' state, so a server HAProxy's checks took out stays out in the new worker.
       await this.poll();
@@ -228,16 +278,26 @@ export class HaproxyPlane {
         this.workerPid = info.workers[0];
         this.reloads++;
       } catch (err) {
-        // Keep the file the running worker was started from, so a restart serves it too.
+        // Keep the file the running worker was started from, so a restart serves it too, and
+        // its weights: the version it serves did not change.
         renameSync(previous, this.paths.config);
+        if (this.runningText) await this.setWeights(weightChanges(text, this.runningText));
         this.options.onEvent?.('engine.reload-failed', { engine: 'haproxy', error: (err as Error).message });
         throw err;
       }
     }
     this.loaded.add(hash);
+    this.runningText = text;
     view.carry(this.view);
     this.view = view;
     this.ports.commit(ports);
+  }
+
+  /** Sends runtime weight changes to the current worker (one connection); a refusal is journalled, the reload still follows. */
+  private async setWeights(changes: readonly WeightChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const answer = await this.proc.worker(changes.map(weightCommand).join('; @1 ')).catch((err: Error) => err.message);
+    if (answer.trim() !== '') this.options.onEvent?.('engine.runtime-refused', { engine: 'haproxy', commands: changes.map(weightCommand), answer: answer.trim() });
   }
 
   private async saveServerState(): Promise<void> {
@@ -247,7 +307,9 @@ export class HaproxyPlane {
 
   private startPolling(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.poll().catch(() => undefined), this.options.pollMs ?? 250);
+    const period = this.options.pollMs ?? 250;
+    // The monitors' reads poll too (metricsText): a poll they just made is not repeated.
+    this.timer = setInterval(() => void (Date.now() - this.lastPollAt < period / 2 ? undefined : this.poll().catch(() => undefined)), period);
     this.timer.unref();
   }
 
@@ -266,6 +328,7 @@ export class HaproxyPlane {
         const rows = parseShowStat(text);
         if (pid === undefined || rows.length === 0) return;
         this.book.update(pid, rows);
+        this.lastPollAt = Date.now();
         // The observed-share window is in seconds, whatever the poll period.
         const now = Date.now();
         if (now - this.lastTick >= 1000) {

@@ -8,7 +8,7 @@ import type { Config } from '../../config/index.js';
 import { haName } from '../../formats/haproxy/index.js';
 import { CANARY_PREFIX } from '../../formats/haproxy/index.js';
 import { SHARE_WINDOW_S, type BackendSnapshot, type RequestCount } from '../../telemetry/index.js';
-import { counter, esc } from './exposition.js';
+import { counter, esc, gauge } from './exposition.js';
 import { STATUS_CLASSES, type CounterBook, type StatRow } from './stats.js';
 
 /** One HAProxy server as evenkeel names it. */
@@ -125,12 +125,40 @@ export class EngineView {
   }
 
   /**
+   * HAProxy's `rtime` per server: the average response time of its last 1024 requests
+   * (management.txt §9.1 field 60), for the active version's backends and the canary's. It is
+   * what HAProxy's stats give instead of a histogram: an average, so a tail (a few slow
+   * requests among fast ones) shows only as far as it moves the mean.
+   */
+  private latencies(rows: readonly StatRow[]): Map<ServerName, number> {
+    const rtime = new Map(rows.map((r) => [`${r.proxy}\0${r.server}`, r.rtime]));
+    const out = new Map<ServerName, number>();
+    for (const s of this.servers) {
+      const ms = EngineView.proxies(s.pool, s.canary).map((px) => rtime.get(`${px}\0${s.server}`)).find((v) => v !== undefined);
+      if (ms !== undefined) out.set(s, ms);
+    }
+    return out;
+  }
+
+  /** `evenkeel_backend_response_seconds{pool,backend,slice}`: the rtime of each backend, for /metrics. */
+  responseTimes(rows: readonly StatRow[]): string {
+    const out: [string, number][] = [];
+    for (const [s, ms] of this.latencies(rows)) out.push([`pool="${esc(s.pool)}",backend="${esc(s.backend)}",slice="${s.canary ? 'canary' : 'active'}"`, ms / 1000]);
+    return gauge('evenkeel_backend_response_seconds', "HAProxy's average response time of the backend's last 1024 requests (rtime)", out);
+  }
+
+  /**
    * Responses per series from the counters, as data (what the monitors' feed reads): one row
    * per server and status class, and the BACKEND row's surplus as the no-backend series.
    */
   requestCounts(book: CounterBook): RequestCount[] {
     const out: RequestCount[] = [];
-    const add = (s: ServerName, backend: string, i: number, n: number) => n > 0 && out.push({ listener: s.listener, route: s.route, pool: s.pool, backend, code: STATUS_CLASSES[i], canary: s.canary, requests: n });
+    const latency = this.latencies(book.rows);
+    const add = (s: ServerName, backend: string, i: number, n: number) => {
+      if (n <= 0) return;
+      const latencyMs = backend === '' ? undefined : latency.get(s);
+      out.push({ listener: s.listener, route: s.route, pool: s.pool, backend, code: STATUS_CLASSES[i], canary: s.canary, requests: n, ...(latencyMs === undefined ? {} : { latencyMs }) });
+    };
     const pools = new Map<string, { s: ServerName; sum: number[] }>();
     for (const s of this.servers) {
       const c = this.counts(book, s);

@@ -7,6 +7,7 @@ import { readHaproxy, type ReadOptions } from './read.js';
 export { readHaproxy, type ReadOptions } from './read.js';
 export { looksLikeHaproxy } from './sections.js';
 export { renderHaproxy, DRAW_RANGE, CANARY_PREFIX } from './write.js';
+export type { CertificatePair, PemFor } from './render/tls.js';
 export { haName } from './render/text.js';
 
 /**
