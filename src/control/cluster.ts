@@ -124,7 +124,7 @@ export class ClusterPlane implements Plane {
     const results = await Promise.all([...this.workers].map((w) => this.applyTo(w, config, info)));
     this.current = { config, info };
     const ports = new Map((results[0] ?? []).map((b) => [b.name, b.port]));
-    return config.listeners.map((l) => ({ name: l.name, protocol: l.protocol, address: l.address, port: ports.get(l.name) ?? 0 }));
+    return config.listeners.map((l) => ({ name: l.name, protocol: l.protocol, tls: l.tls !== undefined, address: l.address, port: ports.get(l.name) ?? 0 }));
   }
 
   async startCanary(config: Config, info: VersionInfo, fraction: number): Promise<void> {

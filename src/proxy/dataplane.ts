@@ -19,6 +19,8 @@ import { CertificateSet } from './tls.js';
 export interface BoundListener {
   readonly name: string;
   readonly protocol: 'http' | 'tcp';
+  /** TLS is terminated here (`tls:` on the listener). */
+  readonly tls: boolean;
   readonly address: string;
   readonly port: number;
 }
@@ -153,7 +155,7 @@ export class DataPlane {
 
   /** Every listener and its bound port. */
   bound(): BoundListener[] {
-    return [...this.listeners.values()].map(({ config, l }) => ({ name: config.name, protocol: config.protocol, address: config.address, port: l instanceof HttpListener ? l.port : portOf(l) }));
+    return [...this.listeners.values()].map(({ config, l }) => ({ name: config.name, protocol: config.protocol, tls: config.tls !== undefined, address: config.address, port: l instanceof HttpListener ? l.port : portOf(l) }));
   }
 
   /** Applies an active health verdict pushed by the cluster primary (or the local checker). */

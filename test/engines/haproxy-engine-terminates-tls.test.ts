@@ -56,6 +56,7 @@ engine: haproxy
 `));
     assert.equal(await curl(port, '--http2'), '2 200');
     assert.equal(await curl(port, '--http1.1'), '1.1 200');
+    assert.equal(inst.listeners.find((l) => l.name === 'web')?.tls, true, 'serve prints it as https://');
     const before = await served(port);
     const fixture = spawnSync('openssl', ['x509', '-in', join(EXAMPLES, 'site.crt'), '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).stdout;
     assert.equal(before, fixture.trim().split('=')[1]);

@@ -92,7 +92,7 @@ async function serve(flags: ServeFlags): Promise<number> {
       ? `  note: ${displayPath(file)} differs from the active version ${v.id}; it is NOT served. Changes go through evenkeel apply (or SIGHUP to apply the file).`
       : `  ${displayPath(file)} is the active version ${v.id}`);
   }
-  for (const l of inst.listeners) out.push(`  listener ${l.name}: ${l.protocol}://${hostOf(l.address)}:${l.port}`);
+  for (const l of inst.listeners) out.push(`  listener ${l.name}: ${l.tls ? 'https' : l.protocol}://${hostOf(l.address)}:${l.port}`);
   out.push(`  admin: http://${hostOf(inst.admin.address)}:${inst.admin.port} (metrics at /metrics; bearer token in ${inst.token.file}${inst.token.generated ? ', just generated' : ''})`);
   if (boot.source === 'file') out.push(`  store: ${displayPath(report.config.store.path)} (the file is now version 1; later changes go through evenkeel apply)`);
   process.stdout.write(`${out.join('\n')}\n`);

@@ -34,7 +34,7 @@ export class ListenerPorts {
 
   /** Where `config`'s listeners listen. */
   bound(config: Config): BoundListener[] {
-    return config.listeners.map((l) => ({ name: l.name, protocol: l.protocol, address: l.address, port: this.ports.get(listenerId(l)) ?? 0 }));
+    return config.listeners.map((l) => ({ name: l.name, protocol: l.protocol, tls: l.tls !== undefined, address: l.address, port: this.ports.get(listenerId(l)) ?? 0 }));
   }
 }
 
