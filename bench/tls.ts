@@ -17,6 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNginxReturn200 } from './nginx-backends.js';
 import { ensureTools, freePort, start, stop, version, waitForPort, which, wrk } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,25 +37,9 @@ interface Figures {
   handshakes: { rps: number; p99: number };
 }
 
-/**
- * Debian's nginx answering `return 200` on each port: the backends. (bench/run.ts may grow a
- * shared helper for this; this one is local to the TLS bench.)
- */
-async function startNginxReturn200(nginx: string, ports: number[], log: number) {
-  const conf = join(out, 'backends-nginx.conf');
-  writeFileSync(conf, `worker_processes 1;
-daemon off;
-user root;
-pid ${join(out, 'backends-nginx.pid')};
-error_log ${join(out, 'backends-nginx.error.log')} warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-${ports.map((p) => `  server { listen 127.0.0.1:${p}; location / { return 200 "ok\\n"; } }`).join('\n')}
-}
-`);
-  const child = start(nginx, ['-c', conf, '-p', out], log, 1);
+/** The backends: Debian's nginx answering `return 200` on each port (bench/nginx-backends.ts). */
+async function startBackends(nginx: string, ports: number[], log: number) {
+  const child = startNginxReturn200({ bin: nginx, ports, dir: out, log });
   await Promise.all(ports.map((p) => waitForPort(p)));
   return child;
 }
@@ -253,7 +238,7 @@ async function main(): Promise<void> {
   const entry = buildEvenkeel();
   const log = openSync(join(out, 'bench.log'), 'w');
   const ports = [await freePort(), await freePort()];
-  const backends = await startNginxReturn200(tools.nginx, ports, log);
+  const backends = await startBackends(tools.nginx, ports, log);
   const rows: [string, Partial<Figures>][] = [];
   try {
     process.stderr.write('nginx…\n');
