@@ -100,9 +100,9 @@ async function main(): Promise<void> {
   const haproxy = timeCommand('haproxy -c -f haproxy-big.cfg', ['haproxy', '-c', '-f', files.cfg], ROOT, RUNS);
   rows.push(haproxy);
   rows.push(timeCommand('node -e 0', ['node', '-e', '0'], ROOT, RUNS));
-  const alone = timeCommand('evenkeel validate (no haproxy -c)', ['env', 'EVENKEEL_HAPROXY=', 'node', 'bin/evenkeel.js', ...args, '--format', 'json'], ROOT, RUNS);
+  const alone = timeCommand('evenkeel validate (no haproxy -c)', ['env', 'EVENKEEL_HAPROXY=', 'bin/evenkeel.js', ...args, '--format', 'json'], ROOT, RUNS);
   rows.push(alone);
-  const withCheck = timeCommand('evenkeel validate (with haproxy -c)', ['node', 'bin/evenkeel.js', ...args, '--format', 'json'], ROOT, RUNS);
+  const withCheck = timeCommand('evenkeel validate (with haproxy -c)', ['bin/evenkeel.js', ...args, '--format', 'json'], ROOT, RUNS);
   rows.push(withCheck);
   console.log(`\nwall clock, fresh process per run, median/min of ${RUNS} after one warm-up:\n`);
   console.log(formatTable(rows, haproxy.medianMs));
