@@ -5,11 +5,24 @@
  */
 import { userInfo } from 'node:os';
 import { parseDuration } from '../core/index.js';
+import type { Finding } from '../config/index.js';
 import { UsageError } from '../errors.js';
 
 /** Exit code set by a command's action (commander actions cannot return one). */
 export interface CommandResult {
   exitCode: number;
+}
+
+/** What the admin API answers to a change (apply, and a drain or weight change). */
+export interface ApplyReply {
+  applied: boolean;
+  forced: boolean;
+  version?: number;
+  active: number;
+  findings: Finding[];
+  error?: string;
+  canary?: { version: number; percent: number; durationMs: number; until: string; maxDurationMs?: number; touched?: string[] };
+  noCanary?: string;
 }
 
 /** The config file used when none is given. */

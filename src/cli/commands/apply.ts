@@ -8,22 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Finding } from '../../config/index.js';
 import { FileReadError, UsageError, VersionStateError } from '../../errors.js';
 import { AdminClient, adminOptions, ok, type AdminFlags } from '../admin-client.js';
 import { displayPath, formatFinding, summaryLine } from '../format.js';
-import { author, type CommandResult } from '../shared.js';
+import { author, type ApplyReply, type CommandResult } from '../shared.js';
 
-interface ApplyReply {
-  applied: boolean;
-  forced: boolean;
-  version?: number;
-  active: number;
-  findings: Finding[];
-  error?: string;
-  canary?: { version: number; percent: number; durationMs: number; until: string; maxDurationMs?: number; touched?: string[] };
-  noCanary?: string;
-}
 
 interface VersionReply {
   id: number;

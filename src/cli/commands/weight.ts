@@ -6,22 +6,13 @@
  * forced with a reason. An accepted change runs as a canary unless `--force --no-canary`.
  */
 import type { Command } from 'commander';
-import type { Finding } from '../../config/index.js';
 import { UsageError, VersionStateError } from '../../errors.js';
 import { AdminClient, adminOptions, ok, type AdminFlags } from '../admin-client.js';
 import { formatFinding, summaryLine } from '../format.js';
-import { author, type CommandResult } from '../shared.js';
+import { author, type ApplyReply, type CommandResult } from '../shared.js';
 
-interface WeightReply {
-  applied: boolean;
-  forced: boolean;
-  version?: number;
-  active: number;
-  findings: Finding[];
-  error?: string;
-  canary?: { version: number; percent: number; durationMs: number };
-  change: { pool: string; backend: string; weight: number };
-}
+/** The apply answer, and the change it made. */
+type WeightReply = ApplyReply & { change: { pool: string; backend: string; weight: number } };
 
 type Flags = AdminFlags & { reason: string; force?: boolean; canary: boolean; author?: string };
 
