@@ -51,3 +51,48 @@ ${o.ports.map((p) => `  server {
 `);
   return start(o.bin, ['-c', conf, '-p', dir], o.log, o.cpu ?? 1);
 }
+
+/** The server block's extra lines for TLS (the same certificate as the proxy under test). */
+export interface NginxTls {
+  readonly port: number;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/**
+ * nginx as the proxy the others are compared with: one worker, keep-alive to the backends,
+ * X-Forwarded-For like evenkeel and HAProxy add; optionally a TLS (h2 and http/1.1) port.
+ */
+export function nginxProxyConf(o: { dir: string; name: string; ports: readonly number[]; listen: number; tls?: NginxTls }): string {
+  const tls = o.tls ? `
+    listen 127.0.0.1:${o.tls.port} ssl http2 reuseport;
+    ssl_certificate ${o.tls.cert};
+    ssl_certificate_key ${o.tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;` : '';
+  return `worker_processes 1;
+daemon off;
+user root;
+pid ${join(o.dir, `${o.name}.pid`)};
+error_log ${join(o.dir, `${o.name}.error.log`)} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path ${join(o.dir, 'nginx-tmp')};
+  proxy_temp_path ${join(o.dir, 'nginx-tmp')};
+  upstream app {
+${o.ports.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
+    keepalive 256;
+  }
+  server {
+    listen 127.0.0.1:${o.listen} reuseport;${tls}
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`;
+}

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginxReturn200 } from './nginx-backends.js';
+import { nginxProxyConf, startNginxReturn200 } from './nginx-backends.js';
 import { ensureTools, freePort, start, stop, version, waitForPort, wrk, type LoadResult } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -146,31 +146,7 @@ async function measure(wrkBin: string, port: number, pid?: number): Promise<Load
 async function runNginx(bin: string, wrkBin: string, ports: number[], log: number): Promise<LoadResult> {
   const port = await freePort();
   const conf = join(out, 'nginx.conf');
-  writeFileSync(conf, `worker_processes 1;
-daemon off;
-user root;
-pid ${join(out, 'nginx.pid')};
-error_log ${join(out, 'nginx.error.log')} warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${join(out, 'nginx-tmp')};
-  proxy_temp_path ${join(out, 'nginx-tmp')};
-  upstream app {
-${ports.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
-    keepalive 256;
-  }
-  server {
-    listen 127.0.0.1:${port} reuseport;
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    }
-  }
-}
-`);
+  writeFileSync(conf, nginxProxyConf({ dir: out, name: 'nginx', ports, listen: port }));
   mkdirSync(join(out, 'nginx-tmp'), { recursive: true });
   const child = start(bin, ['-c', conf, '-p', out], log, 0);
   try {

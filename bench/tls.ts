@@ -17,7 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginxReturn200 } from './nginx-backends.js';
+import { nginxProxyConf, startNginxReturn200 } from './nginx-backends.js';
 import { ensureTools, freePort, start, stop, version, waitForPort, which, wrk } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,37 +45,8 @@ async function startBackends(nginx: string, ports: number[], log: number) {
 }
 
 /** nginx as the TLS proxy: one worker, the same certificate, keep-alive to the backends. */
-function nginxProxyConf(ports: number[], plain: number, secure: number): string {
-  return `worker_processes 1;
-daemon off;
-user root;
-pid ${join(out, 'proxy-nginx.pid')};
-error_log ${join(out, 'proxy-nginx.error.log')} warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path ${join(out, 'nginx-tmp')};
-  proxy_temp_path ${join(out, 'nginx-tmp')};
-  upstream app {
-${ports.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
-    keepalive 256;
-  }
-  server {
-    listen 127.0.0.1:${plain} reuseport;
-    listen 127.0.0.1:${secure} ssl http2 reuseport;
-    ssl_certificate ${CERT};
-    ssl_certificate_key ${KEY};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    }
-  }
-}
-`;
+function nginxConf(ports: number[], plain: number, secure: number): string {
+  return nginxProxyConf({ dir: out, name: 'proxy-nginx', ports, listen: plain, tls: { port: secure, cert: CERT, key: KEY } });
 }
 
 /** evenkeel with a plain and a TLS listener on the same pool (health checks and metrics on, as bench/run.ts). */
@@ -171,7 +142,7 @@ function buildEvenkeel(): string {
 async function runNginx(nginx: string, wrkBin: string, ports: number[], log: number): Promise<Figures> {
   const [plain, secure] = [await freePort(), await freePort()];
   const conf = join(out, 'proxy-nginx.conf');
-  writeFileSync(conf, nginxProxyConf(ports, plain, secure));
+  writeFileSync(conf, nginxConf(ports, plain, secure));
   mkdirSync(join(out, 'nginx-tmp'), { recursive: true });
   const child = start(nginx, ['-c', conf, '-p', out], log, 0);
   try {
