@@ -51,7 +51,8 @@ async function buildProgram(argv: string[], result: CommandResult): Promise<Comm
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const named = argv[2];
-  const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+  // --version needs no command; anything else unknown gets them all (help, suggestions).
+  const wanted = named === '-V' || named === '--version' ? [] : named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   const registers = await Promise.all(wanted.map((name) => COMMANDS[name]()));
   for (const register of new Set(registers)) register(program, result);
   for (const cmd of program.commands) cmd.exitOverride();

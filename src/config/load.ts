@@ -3,7 +3,7 @@
  * Never throws for anything wrong inside the file: every problem becomes a finding with its
  * line and column. Only a file that cannot be read at all throws (FileReadError, exit 2).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -34,9 +34,11 @@ export interface LoadResult {
 export function loadConfigFile(file: string): LoadResult {
   const buf = readBounded(file, MAX_CONFIG_BYTES);
   if (buf === undefined) {
+    // A pipe or a device has no size: it was read until the limit.
     const size = statSync(file).size;
+    const what = size > MAX_CONFIG_BYTES ? `${(size / 1048576).toFixed(1)} MiB` : `over ${MAX_CONFIG_BYTES / 1048576} MiB`;
     return failed(file, '', finding('EK100', {
-      message: `${file} is ${(size / 1048576).toFixed(1)} MiB; a config may be at most ${MAX_CONFIG_BYTES / 1048576} MiB`,
+      message: `${file} is ${what}; a config may be at most ${MAX_CONFIG_BYTES / 1048576} MiB`,
       hint: 'check that this is the config file and not a log or a traffic sample',
       path: [],
     }), { line: 1, column: 1 });
@@ -286,22 +288,42 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Reads at most `limit` bytes; undefined when the file is larger. Throws FileReadError when unreadable. */
+/**
+ * Reads at most `limit` bytes; undefined when the file is larger. Throws FileReadError when
+ * unreadable. A device or a pipe (`/dev/zero`, `<(zcat …)`) has no size to check first: it is
+ * read until the limit, so an endless one is refused instead of filling memory.
+ */
 export function readBounded(file: string, limit: number): Buffer | undefined {
-  let size: number;
+  let st: Stats;
   try {
-    const st = statSync(file);
-    if (st.isDirectory()) throw new FileReadError(file, 'it is a directory');
-    size = st.size;
+    st = statSync(file);
   } catch (err) {
-    if (err instanceof FileReadError) throw err;
     throw new FileReadError(file, reasonOf(err), { cause: err });
   }
-  if (size > limit) return undefined;
+  if (st.isDirectory()) throw new FileReadError(file, 'it is a directory');
+  if (st.isFile() && st.size > limit) return undefined;
   try {
-    return readFileSync(file);
+    return st.isFile() ? readFileSync(file) : readStreamBounded(file, limit);
   } catch (err) {
     throw new FileReadError(file, reasonOf(err), { cause: err });
+  }
+}
+
+function readStreamBounded(file: string, limit: number): Buffer | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const part = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, part, 0, part.length, null);
+      if (n === 0) return Buffer.concat(parts, total);
+      total += n;
+      if (total > limit) return undefined;
+      parts.push(part.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

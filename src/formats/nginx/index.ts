@@ -6,7 +6,7 @@
  * nginx.conf file:line:column. Pure for text input; readNginxFile adds file access for
  * includes. Never throws for anything inside the files: problems are findings.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_CONFIG_BYTES, deepFreeze, readBounded, type LoadResult } from '../../config/index.js';
 import { configSchema, type Config, type ConfigInput } from '../../config/index.js';
@@ -54,15 +54,16 @@ export function looksLikeNginx(text: string): boolean {
  */
 export function readNginxFile(file: string, opts: Pick<NginxReadOptions, 'guardrails' | 'capacity'> = {}): LoadResult {
   const buf = readBounded(file, MAX_CONFIG_BYTES);
-  if (buf === undefined) return notText(file, `${file} is ${(statSync(file).size / 1048576).toFixed(1)} MiB; evenkeel reads configs of at most ${MAX_CONFIG_BYTES / 1048576} MiB`, 1);
+  if (buf === undefined) return notText(file, `${file} is larger than ${MAX_CONFIG_BYTES / 1048576} MiB; evenkeel reads configs of at most that`, 1);
   const bad = badByteLine(buf);
   if (bad) return notText(file, `${file} is not text: ${bad.why}`, bad.line);
   return readNginx(buf.toString('utf8'), file, {
     ...opts,
     readFile: (p) => {
       try {
-        const b = readFileSync(p);
-        return b.length > MAX_CONFIG_BYTES || badByteLine(b) ? undefined : b.toString('utf8');
+        // Bounded: an included name may be a symlink to a device such as /dev/zero.
+        const b = readBounded(p, MAX_CONFIG_BYTES);
+        return b === undefined || badByteLine(b) ? undefined : b.toString('utf8');
       } catch {
         return undefined;
       }
