@@ -23,6 +23,8 @@ export interface ApplyReply {
   error?: string;
   canary?: { version: number; percent: number; durationMs: number; until: string; maxDurationMs?: number; touched?: string[] };
   noCanary?: string;
+  /** The text was the serving version's: nothing applied, nothing needed. */
+  unchanged?: boolean;
 }
 
 /** The config file used when none is given. */

@@ -14,7 +14,7 @@ import type { ConfigStore, ConfigVersion } from './store/index.js';
 /** What the API routes need from the instance. */
 export interface ApiHandlers {
   status(): Promise<unknown>;
-  reload(): Promise<{ applied: boolean }>;
+  reload(): Promise<{ applied: boolean; unchanged?: boolean }>;
   apply(req: ApplyRequest): Promise<ApplyOutcome>;
   rollback(req: { to?: number; reason: string; author: string; force?: boolean }): Promise<RollbackOutcome>;
   store: ConfigStore;
@@ -57,7 +57,7 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
   if (post && path === '/api/v1/reload') {
     req.resume();
     const result = await h.reload();
-    return { status: result.applied ? 200 : 422, body: result };
+    return { status: result.applied || result.unchanged ? 200 : 422, body: result };
   }
   if (post && path === '/api/v1/apply') {
     const b = await readJson(req);
@@ -68,7 +68,7 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     const drainToOne = b.drainToOne === undefined ? undefined : b.drainToOne;
     if (drainToOne !== undefined && (!Array.isArray(drainToOne) || !drainToOne.every((x) => typeof x === 'string'))) throw new UsageError('"drainToOne" must be a list of pool names');
     const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false, drainToOne: drainToOne as string[] | undefined });
-    return { status: r.applied ? 200 : 409, body: r };
+    return { status: r.applied || r.unchanged ? 200 : 409, body: r };
   }
   const weight = /^\/api\/v1\/pools\/([^/]+)\/backends\/([^/]+)\/weight$/.exec(path);
   if (post && weight) {
@@ -81,7 +81,7 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     const change = { pool: decodeURIComponent(weight[1]), backend: decodeURIComponent(weight[2]), weight: b.weight as number };
     const text = withBackendWeight(active.text, change);
     const r = await h.apply({ text, file: h.configFile ?? '<weight>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false });
-    return { status: r.applied ? 200 : 409, body: { ...r, change } };
+    return { status: r.applied || r.unchanged ? 200 : 409, body: { ...r, change } };
   }
   if (post && path === '/api/v1/rollback') {
     const b = await readJson(req);

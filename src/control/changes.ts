@@ -130,6 +130,8 @@ export interface ApplyOutcome {
   readonly canary?: { version: number; percent: number; durationMs: number; until: string; maxDurationMs: number; touched: string[] };
   /** Why no canary ran for an applied change (`--no-canary`, canaryPercent 0, listeners changed). */
   readonly noCanary?: string;
+  /** The text is the serving version's: nothing was judged, stored or changed (`applied` is false). */
+  readonly unchanged?: boolean;
 }
 
 /** A rollback request; `auto` marks one the monitors asked for (journalled as rollback.auto). */
@@ -269,6 +271,11 @@ export class ChangeManager {
     if (forced && !req.reason.trim()) throw new VersionStateError('--force needs a reason: say why this change must go in despite its findings');
     if (req.canary === false && !forced) throw new UsageError('--no-canary only with --force (and a --reason): skipping the canary is an override and is recorded as one');
     if (this.running) throw new VersionStateError(`version ${this.running.version.id} is in canary until ${new Date(this.running.startedAt + this.running.durationMs).toISOString()}; wait for its verdict, or abort it with \`evenkeel rollback\``);
+    // The serving version's own text (a SIGHUP sent to re-read certificates, an apply run
+    // twice): nothing to judge, store or canary. --force still makes it a new version.
+    if (!forced && req.text === this.live.version.text && !req.drainToOne?.length) {
+      return { applied: false, forced, active: this.live.version.id, findings: [], unchanged: true };
+    }
     const live = await this.liveSample();
     const report = validateText(req.text, req.file, { previous: this.live.analysed, sampleRequests: live });
     const who = { author: req.author, reason: req.reason, file: req.file };

@@ -49,6 +49,8 @@ export interface ReloadResult {
   readonly error?: string;
   /** Present when the change went in as a canary (`version` is still the previous one). */
   readonly canary?: ApplyOutcome['canary'];
+  /** The file holds the serving version's text: nothing was applied, and nothing needed to be. */
+  readonly unchanged?: boolean;
 }
 
 /** What serve started from. */
@@ -235,7 +237,7 @@ export class Instance {
       await this.store.appendEvent({ type: 'reload.refused', data: { author, file: this.options.file, reason: err.message } });
       return { applied: false, version: this.info.version, findings: [], error: err.message };
     }
-    return { applied: r.applied, version: r.active, findings: r.findings, error: r.error, canary: r.canary };
+    return { applied: r.applied, version: r.active, findings: r.findings, error: r.error, canary: r.canary, unchanged: r.unchanged };
   }
 
   /** What the admin API's status endpoint shows. */

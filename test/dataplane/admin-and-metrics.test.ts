@@ -10,6 +10,7 @@ import { cleanup, freePort, portOf, request, serveInProcess, startBackend, tempD
 let inst: Instance;
 let dir: string;
 let admin: number;
+let configFile: string;
 
 before(async () => {
   const b = await startBackend();
@@ -27,6 +28,7 @@ pools:
     backends: [{ name: one, address: ${b.address} }]
 admin: { address: 127.0.0.1:${admin} }
 `);
+  configFile = file;
   inst = await serveInProcess(file);
   for (let i = 0; i < 5; i++) await request(portOf(inst, 'web'));
 });
@@ -52,9 +54,10 @@ describe('admin API', () => {
     assert.equal((await fetch(url, { method: 'POST' })).status, 401);
     assert.equal((await fetch(url, { method: 'POST', headers: { authorization: 'Bearer wrong-token-wrong-token-wrong' } })).status, 403);
     const token = readFileSync(inst.token.file, 'utf8').trim();
+    // The file changed: the reload is a change like any other, and starts as canary version 2 beside version 1.
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('capacity: 1000', 'capacity: 900'));
     const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
-    // The reload is a change like any other: it starts as canary version 2 beside version 1.
     const body = (await res.json()) as { applied: boolean; version: number; canary: { version: number } };
     assert.deepEqual([body.applied, body.version, body.canary.version], [true, 1, 2]);
   });

@@ -65,8 +65,10 @@ engine: haproxy
     const renewed = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=www.example.com', '-addext', 'subjectAltName=DNS:www.example.com',
       '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
     assert.equal(renewed.status, 0, renewed.stderr);
+    // The config did not change: the reload is the plane's reloadCertificates() alone.
     const r = await inst.reload();
     assert.equal(r.error, undefined);
+    assert.equal(r.unchanged, true);
     const after = await served(port);
     assert.notEqual(after, before, 'the renewed certificate is served');
     assert.equal(await curl(port, '--http2'), '2 200');

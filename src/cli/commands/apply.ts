@@ -56,6 +56,11 @@ export function registerApply(program: Command, result: CommandResult): void {
       }
       const r = reply.body;
       let out = r.findings.map((f) => formatFinding(f, file)).join('');
+      if (r.unchanged) {
+        process.stdout.write(`${displayPath(file)}: unchanged: version ${r.active} already serves this text; nothing to apply\n`);
+        result.exitCode = 0;
+        return;
+      }
       if (r.applied && r.canary) {
         out += summaryLine(file, r.findings, 'accepted', 'accepted despite errors (--force)');
         const c = r.canary;

@@ -1,13 +1,13 @@
 /**
- * `evenkeel export prometheus-rules [-c FILE] [-o FILE] [--scrape-interval D]`: the monitors as Prometheus alerting rules.
- * `evenkeel export haproxy [-c FILE] [-o FILE]`: the config as an equivalent haproxy.cfg.
- * `evenkeel export nginx [-c FILE] [-o FILE]`: the config as an equivalent nginx.conf.
+ * `evenkeel export prometheus-rules [FILE | -c FILE] [-o FILE] [--scrape-interval D]`: the monitors as Prometheus alerting rules.
+ * `evenkeel export haproxy [FILE | -c FILE] [-o FILE]`: the config as an equivalent haproxy.cfg.
+ * `evenkeel export nginx [FILE | -c FILE] [-o FILE]`: the config as an equivalent nginx.conf.
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfigFile, type Config } from '../../config/index.js';
 import { prometheusRules } from '../../control/alerts/index.js';
-import { FileReadError } from '../../errors.js';
+import { FileReadError, UsageError } from '../../errors.js';
 import { renderHaproxy } from '../../formats/haproxy/index.js';
 import { renderNginx } from '../../formats/nginx/index.js';
 import { durationFlag } from '../shared.js';
@@ -25,14 +25,15 @@ export function registerExport(program: Command, result: CommandResult): void {
   exp
     .command('prometheus-rules')
     .description("write the monitors (overload, concentration, skew, error-rate, latency) as Prometheus alerting rules with the config's thresholds")
+    .argument('[file]', 'config file (the same as -c)')
     .option('-c, --config <file>', 'config file to read the thresholds from', DEFAULT_CONFIG)
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--scrape-interval <duration>', "Prometheus's scrape interval for evenkeel: each rule counts over the monitor window, but at least 4 scrapes", '15s')
     // Thresholds need a config that at least has its shape; rule findings (capacity and
     // the like) do not matter here, so validate is not required to pass.
-    .action((flags: ExportFlags & { scrapeInterval: string }) => {
+    .action((file: string | undefined, flags: ExportFlags & { scrapeInterval: string }) => {
       const scrapeIntervalMs = durationFlag('--scrape-interval', flags.scrapeInterval);
-      exportWith(flags, result, 'read thresholds', (config) => prometheusRules(config, { scrapeIntervalMs }));
+      exportWith(withFile(file, flags), result, 'read thresholds', (config) => prometheusRules(config, { scrapeIntervalMs }));
     });
   // The other engines' configs: rendered, with what they cannot say exactly warned on stderr.
   const engines = [
@@ -43,16 +44,24 @@ export function registerExport(program: Command, result: CommandResult): void {
     exp
       .command(e.name)
       .description(`write the config as an equivalent ${e.file.slice(e.file.indexOf(' ') + 1)} (what ${e.name === 'haproxy' ? 'HAProxy' : 'NGINX'} cannot say exactly is commented in the file and warned on stderr)`)
+      .argument('[file]', 'config file to render (the same as -c)')
       .option('-c, --config <file>', 'config file to render', DEFAULT_CONFIG)
       .option('-o, --output <file>', 'write to this file instead of stdout')
-      .action((flags: ExportFlags) =>
+      .action((file: string | undefined, given: ExportFlags) => {
+        const flags = withFile(file, given);
         exportWith(flags, result, `render ${e.file}`, (config) => {
           const { text, notes } = e.render(config, displayPath(flags.config));
           for (const n of notes) process.stderr.write(`warning: ${n}\n`);
           return text;
-        }),
-      );
+        });
+      });
   }
+}
+
+/** `export haproxy FILE`, as `validate FILE` reads: the positional file, else -c. */
+function withFile<T extends ExportFlags>(file: string | undefined, flags: T): T {
+  if (file !== undefined && flags.config !== DEFAULT_CONFIG && flags.config !== file) throw new UsageError(`two config files: ${file} and -c ${flags.config}; give one`);
+  return file === undefined ? flags : { ...flags, config: file };
 }
 
 /** Loads the config, renders it, and writes stdout or `-o`. */

@@ -133,6 +133,7 @@ async function serve(flags: ServeFlags): Promise<number> {
 function describeReload(file: string, r: ReloadResult): string {
   // A refusal shows its reasons (the errors); an applied change shows its warnings too.
   const shown = r.findings.filter((f) => (r.applied ? f.severity !== 'info' : f.severity === 'error')).map((f) => formatFinding(f, file)).join('');
+  if (r.unchanged) return `evenkeel: reload (SIGHUP): ${displayPath(file)} is unchanged; version ${r.version} already serves it, nothing to apply\n`;
   if (r.applied && r.canary) return `${shown}evenkeel: applied ${displayPath(file)} (SIGHUP) as canary version ${r.canary.version}: ${r.canary.percent}% of requests for ${Math.round(r.canary.durationMs / 1000)}s beside version ${r.version}; promoted unless a monitor objects\n`;
   if (r.applied) return `${shown}evenkeel: applied ${displayPath(file)} (SIGHUP): now serving version ${r.version}\n`;
   return `${shown}evenkeel: reload refused${r.error ? ` (${r.error})` : ''}; still serving version ${r.version}\n`;

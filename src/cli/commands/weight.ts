@@ -54,7 +54,10 @@ async function send(pool: string, backend: string, weight: number, flags: Flags,
   const r = reply.body;
   const what = `${pool}/${backend} weight ${weight}`;
   let out = r.findings.map((f) => formatFinding(f, `<${what}>`)).join('');
-  if (r.applied && r.canary) {
+  if (r.unchanged) {
+    out += `${what}: unchanged: version ${r.active} already has it; nothing to apply\n`;
+    result.exitCode = 0;
+  } else if (r.applied && r.canary) {
     out += summaryLine(what, r.findings, 'accepted', 'accepted despite errors (--force)');
     out += `${what}: version ${r.canary.version} is in canary (${r.canary.percent}% of requests for ${Math.round(r.canary.durationMs / 1000)}s beside version ${r.active}); follow it with evenkeel status\n`;
     result.exitCode = 0;

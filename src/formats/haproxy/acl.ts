@@ -102,9 +102,11 @@ export function parseAclBody(words: string[]): Atom {
   const fetch = m[1].replace(/^req\./, '');
   method ??= m[2] ? FETCH_METHOD[m[2]] : undefined;
   const arg = m[3];
-  // `lower` is what -i does; `host_only` drops the port, as evenkeel's host match does.
-  const converters = (m[4] ?? '').split(',').filter(Boolean);
-  const odd = converters.find((c) => c !== 'lower' && !(c === 'host_only' && arg?.trim().toLowerCase() === 'host'));
+  // `lower` is what -i does; `host_only` drops the port, as evenkeel's host match does, and so
+  // does `field(1,:)` on the Host header (what `evenkeel export haproxy` writes: 2.6 has no host_only).
+  const onHost = arg?.trim().toLowerCase() === 'host';
+  const converters = [...(m[4] ?? '').matchAll(/,([a-z0-9_]+)(\([^)]*\))?/g)].map(([, name, args]) => (name === 'field' && args?.replace(/\s/g, '') === '(1,:)' && onHost ? 'host_only' : args ? `${name}${args}` : name));
+  const odd = converters.find((c) => c !== 'lower' && !(c === 'host_only' && onHost));
   if (odd) return { kind: 'unknown', why: `${crit}: the converter ${odd}` };
   if (converters.includes('lower')) ignoreCase = true;
 

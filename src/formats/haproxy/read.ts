@@ -88,7 +88,15 @@ function read(text: string, file: string, options: ReadOptions, sink: Sink): Loa
   const pools: Record<string, unknown> = {};
   const poolNames = new Map<string, string>();
   const serverNames = new Map<string, string[]>();
+  const responders = new Map<string, string>();
   const served = proxies.filter((proxy) => {
+    // A backend that answers every request itself (evenkeel's own export writes one for "no
+    // route": http-request return status 404) has no servers and is no pool: no 503 comes of it.
+    const answer = proxy.kind === 'backend' ? answersItself(proxy.section.body) : undefined;
+    if (answer) {
+      responders.set(proxy.name, answer);
+      return false;
+    }
     // A backend that only declares a stick-table (the usual holder of a rate table) serves nothing.
     const body = proxy.section.body;
     if (proxy.kind === 'backend' && body.some((l) => l.words[0].text === 'stick-table') && !body.some((l) => ['server', 'server-template', 'use_backend', 'default_backend'].includes(l.words[0].text))) return false;
@@ -115,7 +123,7 @@ function read(text: string, file: string, options: ReadOptions, sink: Sink): Loa
   const listeners: Record<string, unknown>[] = [];
   for (const proxy of served) {
     if (proxy.kind === 'backend') continue;
-    listeners.push(...buildListeners(proxy, sink, poolNames, serverNames, listeners.length));
+    listeners.push(...buildListeners(proxy, sink, { poolNames, serverNames, responders }, listeners.length));
   }
   if (listeners.length === 0) {
     sink.add('EK513', lines[0]?.words[0] ?? { text: '', line: 1, column: 1 }, `${file} has no frontend or listen section with a bind line, so no traffic enters it and there is nothing to predict`, 'add a frontend with bind ADDRESS:PORT and default_backend NAME (or a listen section with bind and servers)');
@@ -140,8 +148,30 @@ function capacityFor(c: number | Record<string, number> | undefined): { pool?: n
   return { backends: c ?? {} };
 }
 
+/**
+ * `http-request return|deny|tarpit|redirect` (or `redirect`) with no condition, in a backend
+ * with no servers and no routing of its own: it answers every request. Returns the action.
+ */
+function answersItself(body: readonly Line[]): string | undefined {
+  if (body.some((l) => ['server', 'server-template', 'use_backend', 'default_backend', 'use-service'].includes(l.words[0].text))) return undefined;
+  for (const l of body) {
+    const words = l.words.map((w) => w.text);
+    if (words.includes('if') || words.includes('unless')) continue;
+    if (words[0] === 'http-request' && ['return', 'deny', 'tarpit', 'redirect'].includes(words[1])) return `http-request ${words[1]}`;
+    if (words[0] === 'redirect') return 'redirect';
+  }
+  return undefined;
+}
+
+/** The backends a frontend may name: pools by their model names, and those that answer themselves. */
+interface Targets {
+  poolNames: Map<string, string>;
+  serverNames: Map<string, string[]>;
+  responders: Map<string, string>;
+}
+
 /** The listeners of one frontend or listen section: one per bound address. */
-function buildListeners(proxy: Proxy, sink: Sink, poolNames: Map<string, string>, serverNames: Map<string, string[]>, firstIndex: number): Record<string, unknown>[] {
+function buildListeners(proxy: Proxy, sink: Sink, { poolNames, serverNames, responders }: Targets, firstIndex: number): Record<string, unknown>[] {
   const body = proxy.section.body;
   // A disabled frontend does not listen at all.
   if (body.some(isDisabledLine)) return [];
@@ -184,6 +214,11 @@ function buildListeners(proxy: Proxy, sink: Sink, poolNames: Map<string, string>
       sink.partial(target, `${proxy.name}: use_backend ${target.text} picks the backend at run time`);
       continue;
     }
+    const answer = responders.get(target.text);
+    if (answer) {
+      sink.partial(target, `${proxy.name}: use_backend ${target.text}: that backend answers requests itself (${answer}); the model has no such answer, so the requests this rule takes are predicted to go to the rules below it`);
+      continue;
+    }
     const rule: Rule = { backend: poolRef(target.text), at: line.words[0], poolAt: target };
     const condWord = line.words[2];
     if (condWord) {
@@ -200,7 +235,9 @@ function buildListeners(proxy: Proxy, sink: Sink, poolNames: Map<string, string>
   if (!http && rules.length) sink.partial(rules[0].at, `${proxy.name} is mode tcp: its use_backend rules choose on connection properties, which the model does not follow; all its traffic is predicted to go to the default backend`);
 
   const defaultLine = proxy.settings.defaultBackend;
-  const fallbackPool = defaultLine?.words[1] ? poolRef(defaultLine.words[1].text) : proxy.kind === 'listen' ? modelName(proxy.name) : undefined;
+  // A default backend that answers itself is what evenkeel does with a request no route takes.
+  const defaultName = defaultLine?.words[1]?.text;
+  const fallbackPool = defaultName !== undefined ? (responders.has(defaultName) ? undefined : poolRef(defaultName)) : proxy.kind === 'listen' ? modelName(proxy.name) : undefined;
   const fallbackAt = defaultLine?.words[0] ?? proxy.section.head.words[0];
   const fallbackPoolAt = defaultLine?.words[1] ?? proxy.section.head.words[1] ?? proxy.section.head.words[0];
   const fallback: Entry | undefined = fallbackPool ? { match: {}, targets: [{ pool: fallbackPool, weight: 1 }], at: fallbackAt, poolAt: fallbackPoolAt } : undefined;

@@ -72,6 +72,8 @@ function hashBalance(hashOn: string): string {
   return kind === 'header' ? `hdr(${name})` : `hash req.cook(${name})`;
 }
 
+/** RFC 9110 §9.2.2, the methods the built-in engine retries. */
+const IDEMPOTENT_METHODS = 'GET HEAD PUT DELETE OPTIONS TRACE';
 const RETRY_ON: Record<string, string> = { 'connect-failure': 'conn-failure', reset: 'empty-response', '502': '502', '503': '503', '504': '504' };
 
 /** The whole `backend` section. */
@@ -98,6 +100,10 @@ export function renderBackend(pool: Pool, options: BackendOptions, notes: Notes)
   if (r.attempts > 0) {
     if (http) {
       lines.push(`  retry-on ${r.on.map((o) => RETRY_ON[o]).join(' ') || 'none'}`);
+      // As the built-in engine does (proxy/forward.ts): a request that is not idempotent (a
+      // POST, a PATCH) is retried only when its connection failed, never after a backend
+      // may have acted on it (a 503, a reset, a timeout).
+      if (r.on.some((o) => o !== 'connect-failure')) lines.push(`  http-request disable-l7-retry unless { method ${IDEMPOTENT_METHODS} }`);
     }
     lines.push('  option redispatch 1');
     lines.push(notes.add(section, `retries.budgetPercent ${r.budgetPercent}% has no HAProxy equivalent (HAProxy retries every failure it is told to)`));
