@@ -6,15 +6,13 @@
  * Checked on Debian's haproxy: two backends that count what they get and answer 503.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { validateText } from '../../src/analysis/index.js';
 import { renderHaproxy } from '../../src/formats/haproxy/index.js';
-import { cleanup, eventually, freePort, onCleanup, tempDir } from '../dataplane/helpers/harness.js';
+import { cleanup, freePort, onCleanup } from '../dataplane/helpers/harness.js';
+import { startHaproxy } from './haproxy-harness.ts';
 
 after(cleanup);
 
@@ -56,20 +54,8 @@ pools:
     backends: [{ name: a, address: ${a} }, { name: b, address: ${b} }]
 `, 'retries.yaml');
     assert.ok(report.config, JSON.stringify(report.findings));
-    const file = join(tempDir(), 'haproxy.cfg');
-    writeFileSync(file, renderHaproxy(report.config).text);
-    const child = spawn('/usr/sbin/haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise((r) => child.once('exit', r));
-    onCleanup(async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    });
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${stderr}`);
-      return (await send('HEAD').catch(() => 0)) === 503;
-    }, 10_000, 'haproxy answers');
+    const haproxy = await startHaproxy(renderHaproxy(report.config).text, port);
+    onCleanup(haproxy.stop);
   });
 
   it('sends a GET that got a 503 to the other server, and a POST to one server only', async () => {
