@@ -44,6 +44,8 @@ export interface Entry {
   /** The use_backend / default_backend keyword and the backend name word. */
   at: Word;
   poolAt: Word;
+  /** Rules below whose traffic a random split mixed into this entry (they are not shadowed). */
+  mixed?: Word[];
 }
 
 /** A rule as read: its backend, its condition (undefined: unconditional). */
@@ -288,7 +290,7 @@ export function compileRules(rules: Rule[], fallback: Entry | undefined, report:
   }
   if (truncated && rules[0]) report('EK502', rules[0].at, `the routing rules of this frontend expand to more than ${MAX_ENTRIES} evenkeel routes; the prediction keeps the first ${MAX_ENTRIES}`);
   else {
-    const alive = new Set(list.map((e) => e.at));
+    const alive = new Set(list.flatMap((e) => [e.at, ...(e.mixed ?? [])]));
     for (const rule of rules) if (produced.has(rule.at) && !alive.has(rule.at)) report('EK109', rule.at, `use_backend ${rule.backend} can never match: the rules above it take every request it would (they are tried in order, first match wins)`);
     if (fallback && produced.has(fallback.at) && !alive.has(fallback.at)) report('EK109', fallback.at, `default_backend ${fallback.targets[0].pool} is never used: the use_backend rules above take every request`);
   }
@@ -356,7 +358,7 @@ function prependTerm(rule: Rule, term: Literal[], rest: Entry[], report: Report)
       // A random split: p of P's requests to this backend, the rest where the rules below send them.
       for (const e of rest) {
         const m = intersect(pm, e.match);
-        if (m) out.push(own(m, mix(rule.backend, p, e.targets)));
+        if (m) out.push({ ...own(m, mix(rule.backend, p, e.targets)), mixed: [e.at, ...(e.mixed ?? [])] });
       }
       if (!rest.some((e) => coversMatch(e.match, pm))) out.push(own(pm, [{ pool: rule.backend, weight: 1 }]));
     }

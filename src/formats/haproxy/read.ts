@@ -163,6 +163,39 @@ function answersItself(body: readonly Line[]): string | undefined {
   return undefined;
 }
 
+/**
+ * A split drawn once per request: `http-request set-var(txn.D) rand(N)`, then use_backend
+ * rules that share their other conditions cut the draw at rising edges, `{ var(txn.D) -m int
+ * lt T }` (how evenkeel's export writes a split). Each cut is rewritten as the independent
+ * draw it amounts to after the earlier cuts took their part: `{ rand(N - T0) lt T - T0 }`,
+ * T0 being the previous edge — the same shares, in terms the rules already model.
+ */
+function randomDraws(body: readonly Line[]): (words: Word[]) => Word[] {
+  const ranges = new Map<string, number>();
+  for (const l of body) {
+    const [kw, action, expr, ...rest] = l.words.map((w) => w.text);
+    const v = /^set-var\((txn\.[A-Za-z0-9_.]+)\)$/.exec(action ?? '');
+    const r = /^rand\((\d+)\)$/.exec(expr ?? '');
+    if (kw === 'http-request' && v && r && rest.length === 0) ranges.set(v[1], Number(r[1]));
+  }
+  const edges = new Map<string, number>();
+  return (words) => {
+    const t = words.map((w) => w.text);
+    for (let i = 0; i + 6 < t.length; i++) {
+      const name = /^var\((txn\.[A-Za-z0-9_.]+)\)$/.exec(t[i + 1])?.[1];
+      const range = name === undefined ? undefined : ranges.get(name);
+      const edge = Number(t[i + 5]);
+      if (t[i] !== '{' || range === undefined || t[i + 2] !== '-m' || t[i + 3] !== 'int' || t[i + 4] !== 'lt' || !Number.isInteger(edge) || t[i + 6] !== '}') continue;
+      const key = `${name}\0${[...t.slice(0, i), ...t.slice(i + 7)].join(' ')}`;
+      const below = Math.min(edges.get(key) ?? 0, range - 1);
+      edges.set(key, Math.max(below, edge));
+      const at = (w: Word, text: string): Word => ({ ...w, text });
+      return [...words.slice(0, i), words[i], at(words[i + 1], `rand(${range - below})`), at(words[i + 4], 'lt'), at(words[i + 5], String(Math.max(0, edge - below))), words[i + 6], ...words.slice(i + 7)];
+    }
+    return words;
+  };
+}
+
 /** The backends a frontend may name: pools by their model names, and those that answer themselves. */
 interface Targets {
   poolNames: Map<string, string>;
@@ -197,6 +230,7 @@ function buildListeners(proxy: Proxy, sink: Sink, { poolNames, serverNames, resp
 
   const rules: Rule[] = [];
   const acls = collectAcls(body, sink, proxy.name);
+  const drawAsRand = randomDraws(body);
   for (const line of body) {
     const kw = line.words[0].text;
     if ((kw === 'http-request' || kw === 'tcp-request') && !isLimit(line) && line.words.some((w) => UNMODELLED_RULE.test(w.text))) {
@@ -226,7 +260,7 @@ function buildListeners(proxy: Proxy, sink: Sink, { poolNames, serverNames, resp
         sink.error('EK501', condWord, `${proxy.name}: expected if or unless after use_backend ${target.text}, found "${condWord.text}"`, 'write use_backend NAME if CONDITION');
         continue;
       }
-      const cond = parseCond(line.words.slice(3), acls, sink);
+      const cond = parseCond(drawAsRand(line.words.slice(3)), acls, sink);
       if (!cond) continue;
       rule.cond = condWord.text === 'unless' ? negate(cond, condWord) : cond;
     }
