@@ -112,3 +112,13 @@ test('an nginx.conf is told apart from a haproxy.cfg by content and read by the 
   assert.ok(out.findings.some((f) => f.code === 'EK209' && f.line === 2), JSON.stringify(out.findings));
   assert.deepEqual(Object.entries(out.prediction.pools.web.backends).map(([b, v]) => [b, v.share]), [['10.0.0.1:80', 1], ['10.0.0.2:80', 0]]);
 });
+
+test('balance first says once, in its own words, that the next servers take the overflow (no active/standby warning beside it)', () => {
+  const first = SITE.replace('\nbackend web\n', '\nbackend web\n    balance first\n').replace(/check\n/g, 'check maxconn 100\n');
+  const dir = withFiles({ 'haproxy.cfg': first });
+  const r = cli(['validate', 'haproxy.cfg', '--format', 'json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const codes = (JSON.parse(r.stdout) as { findings: { code: string }[] }).findings.map((f) => f.code);
+  assert.ok(codes.includes('EK504'), codes.join(' '));
+  assert.ok(!codes.includes('EK550'), `EK550 contradicts EK504: ${codes.join(' ')}`);
+});

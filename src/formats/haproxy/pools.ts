@@ -194,9 +194,9 @@ export function buildPool(proxy: Proxy, sink: Sink, capacity: { pool?: number; b
       for (const s of others) standby.add(s);
       const at = first.line.words[1];
       if (first.maxconn === undefined) {
-        sink.error('EK503', at, `backend ${proxy.name} uses balance first and server ${first.name} (${first.address}) has no maxconn, so it gets every request${others.length ? ` and ${others.map((s) => s.name).join(', ')} ${others.length === 1 ? 'gets' : 'get'} none until it is down` : ''}`, `give ${first.name} a maxconn (the connections it can serve at once) so the next server takes the overflow, or use balance roundrobin`);
+        sink.error('EK503', at, `backend ${proxy.name} uses balance first and server ${first.name} (${first.address}) has no maxconn, so it gets every request${others.length ? ` and ${others.map((s) => s.name).join(', ')} ${others.length === 1 ? 'gets' : 'get'} none until it is down` : ''}`, `give ${first.name} a maxconn (the connections it can serve at once) so the next server takes the overflow, or use balance roundrobin`, { pool: name });
       } else if (others.length) {
-        sink.info('EK504', at, `backend ${proxy.name} uses balance first: ${first.name} takes every request until it has ${first.maxconn} connections at once, then ${others[0].name} takes the overflow, and so on; the shares shown are at low concurrency, where ${first.name} serves everything`, 'nothing to fix if filling servers in order is intended; the capacity check then assumes the first server carries the load');
+        sink.info('EK504', at, `backend ${proxy.name} uses balance first: ${first.name} takes every request until it has ${first.maxconn} connections at once, then ${others[0].name} takes the overflow, and so on; the shares shown are at low concurrency, where ${first.name} serves everything`, 'nothing to fix if filling servers in order is intended; the capacity check then assumes the first server carries the load', { pool: name });
       }
     }
   }

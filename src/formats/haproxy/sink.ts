@@ -23,8 +23,8 @@ export class Sink {
   }
 
   /** A line HAProxy would refuse, or a value evenkeel cannot read. */
-  error(code: Code, word: Word, message: string, hint: string): void {
-    this.add(code, word, message, hint);
+  error(code: Code, word: Word, message: string, hint: string, subject: Finding['subject'] = {}): void {
+    this.add(code, word, message, hint, subject);
   }
 
   /** Something the model cannot hold: the prediction is partial there. */
@@ -33,7 +33,7 @@ export class Sink {
   }
 
   /** An info finding with its own code. */
-  info(code: Code, word: Word, message: string, hint: string): void {
-    this.add(code, word, message, hint);
+  info(code: Code, word: Word, message: string, hint: string, subject: Finding['subject'] = {}): void {
+    this.add(code, word, message, hint, subject);
   }
 }
