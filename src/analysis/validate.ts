@@ -4,7 +4,7 @@
  * the config and sample files.
  */
 import { loadConfigFile, parseConfigText, type LoadResult } from '../config/index.js';
-import { sortFindings, type Finding } from '../config/index.js';
+import { EVENKEEL_WORDS, sortFindings, type Finding } from '../config/index.js';
 import type { Config } from '../config/index.js';
 import { loadSampleCached, type Sample, type SampleRequest } from './sample.js';
 import { buildTrafficModel, toPrediction, type Prediction, type TrafficModel } from './traffic.js';
@@ -64,7 +64,7 @@ function judge(load: LoadResult, config: Config, options: ValidateOptions, built
   const sample = resolveSample(config, options);
   const findings: Finding[] = [...(sample?.findings ?? [])];
   const model = built ?? buildTrafficModel(config, options.sampleRequests ?? sample?.requests);
-  const ctx: RuleContext = { config, model, previous: options.previous };
+  const ctx: RuleContext = { config, model, previous: options.previous, words: load.vocabulary ?? EVENKEEL_WORDS };
   for (const rules of RULES) {
     for (const f of rules(ctx)) {
       if (f.line === undefined && !f.file) Object.assign(f, load.locator.locate(f.path));

@@ -1,6 +1,6 @@
 /** Terminal output shared by validate, plan and test: compiler-style findings and tables. */
 import { relative } from 'node:path';
-import type { Finding } from '../config/index.js';
+import { EVENKEEL_WORDS, type Finding, type Vocabulary } from '../config/index.js';
 import { pct } from '../core/index.js';
 import type { TrafficModel } from '../analysis/index.js';
 
@@ -47,12 +47,12 @@ export function loadWord(util: number | null, headroom: number): string {
 }
 
 /** The predicted-distribution tables of `validate`: one per pool. */
-export function distributionTables(model: TrafficModel, headroom: number, algorithms: Record<string, string>): string {
+export function distributionTables(model: TrafficModel, headroom: number, algorithms: Record<string, string>, words: Vocabulary = EVENKEEL_WORDS): string {
   const known = model.peakRps !== null;
   let out = known ? `predicted distribution at peak (${fmtRps(model.peakRps)} req/s in all):\n` : 'predicted distribution (shares only; no guardrails.traffic.peakRps):\n';
   for (const [name, pl] of model.pools) {
-    out += `\npool ${name} (${algorithms[name]}${known ? `, ${fmtRps(pl.rps)} req/s` : ''})\n`;
-    const rows = [['backend', 'address', 'weight', 'share', 'peak req/s', 'capacity', 'utilization', '']];
+    out += `\n${words.pool} ${name} (${algorithms[name]}${known ? `, ${fmtRps(pl.rps)} req/s` : ''})\n`;
+    const rows = [[words.backend, 'address', 'weight', 'share', 'peak req/s', 'capacity', 'utilization', '']];
     for (const b of pl.backends) {
       const server = model.servers.get(b.server);
       const util = known && server?.capacity ? server.rps / server.capacity : null;

@@ -1,7 +1,7 @@
 /** Loading the config a command names, in any format, with the engine's own check when installed. */
 import { Option, type Command } from 'commander';
 import { analyzeLoaded, type ValidateOptions, type ValidationReport } from '../analysis/index.js';
-import { sortFindings, type Finding } from '../config/index.js';
+import { EVENKEEL_WORDS, sortFindings, type Finding, type Vocabulary } from '../config/index.js';
 import { FORMATS, loadAnyFile, type Format } from '../formats/index.js';
 import { haproxyCheck } from './engine-check.js';
 
@@ -18,8 +18,8 @@ export function formatOptions(cmd: Command): Command {
     .option('--guardrails <file>', 'guardrails and capacities (YAML) for a haproxy.cfg or nginx.conf');
 }
 
-/** A judged config and the format it was read as. */
-export type CommandReport = ValidationReport & { format: Format };
+/** A judged config, the format it was read as, and that format's words for pools and backends. */
+export type CommandReport = ValidationReport & { format: Format; words: Vocabulary };
 
 /**
  * Loads and judges `file`, with the engine's own check when it is a haproxy.cfg and HAProxy is
@@ -34,7 +34,7 @@ export async function judgeForCommand(file: string, flags: FormatFlags, options:
   const report = analyzeLoaded(loaded, options);
   const engine = check ? await check : [];
   const findings = foreignHints(superseded(engine.length ? sortFindings([...report.findings, ...engine]) : report.findings), loaded.format);
-  return { ...report, findings, valid: !findings.some((f) => f.severity === 'error'), format: loaded.format };
+  return { ...report, findings, valid: !findings.some((f) => f.severity === 'error'), format: loaded.format, words: loaded.vocabulary ?? EVENKEEL_WORDS };
 }
 
 /**
@@ -62,24 +62,10 @@ function foreignHints(findings: Finding[], format: Format): Finding[] {
   else hints.EK303 = 'nginx (open source) has no active health checks: max_fails and fail_timeout on the server lines take a server out after failed requests (default max_fails=1 fail_timeout=10s); keep them, or check the servers from outside';
   hints.EK206 = 'pass a traffic sample (--traffic SAMPLE.jsonl, or traffic: { sample: FILE } in the --guardrails file) to check the real keys';
   return findings.map((f) => {
-    if (f.code === 'EK209') return { ...f, message: concentrationMessage(f.message, format), hint: concentrationHint(f, format) };
+    if (f.code === 'EK209') return { ...f, hint: concentrationHint(f, format) };
     if (f.code === 'EK203') return { ...f, hint: f.hint.replace(/(\d+ )backends? with weight 0 could serve$/, (_, n: string) => `${n}server${n === '1 ' ? '' : 's'} ${format === 'haproxy' ? 'at weight 0 or disabled' : 'marked down'} could serve`) };
     return hints[f.code] ? { ...f, hint: hints[f.code]! } : f;
   });
-}
-
-/**
- * EK209's message names a pool and its backends; in a haproxy.cfg they are a backend and its
- * servers (weight 0 includes disabled), in an nginx.conf an upstream whose servers are down
- * (nginx has no weight 0) and named by their address, which is not repeated.
- */
-function concentrationMessage(message: string, format: 'haproxy' | 'nginx'): string {
-  const haproxy = format === 'haproxy';
-  return message
-    .replace(/^all traffic of pool (\S+) goes to (\S+) \(([^)]+)\)/, (_, pool: string, name: string, address: string) =>
-      `all traffic of ${haproxy ? 'backend' : 'upstream'} ${pool} goes to ${haproxy ? `server ${name} (${address})` : name}`)
-    .replace(/the other (\d+ )?backends?/, (_, n?: string) => `the other ${n ?? ''}server${n ? 's' : ''}`)
-    .replace(/ (has|have) weight 0$/, (_, verb: string) => (haproxy ? ` ${verb === 'has' ? 'is' : 'are'} at weight 0 or disabled` : ` ${verb === 'has' ? 'is' : 'are'} down`));
 }
 
 /** EK209 in the words of the file's own server lines rather than evenkeel's YAML keys. */

@@ -6,6 +6,30 @@
 
 export type Severity = 'error' | 'warning' | 'info';
 
+/**
+ * How findings name a pool and its backends in the file they came from: an evenkeel config
+ * has pools of backends; a haproxy.cfg has backends of servers; an nginx.conf has upstreams of
+ * servers, which are named by their address. The rules word their messages with it.
+ */
+export interface Vocabulary {
+  readonly pool: string;
+  readonly backend: string;
+  /** Said before a backend's name ('' in evenkeel: "goes to web-1 (10.0.0.1:80)"). */
+  readonly lead: string;
+  /** A backend's name is its address (NGINX): it is said once. */
+  readonly nameIsAddress: boolean;
+  /** One and several backends that serve nothing for their weight (HAProxy: or disabled; NGINX: down). */
+  readonly weightZero: readonly [one: string, many: string];
+}
+
+/** evenkeel's own words. */
+export const EVENKEEL_WORDS: Vocabulary = { pool: 'pool', backend: 'backend', lead: '', nameIsAddress: false, weightZero: ['has weight 0', 'have weight 0'] };
+
+/** A backend as a sentence names it: `web-1 (10.0.0.1:80)`, or its address when that is its name. */
+export function backendLabel(words: Vocabulary, b: { name: string; address: string }): string {
+  return words.nameIsAddress || b.name === b.address ? b.address : `${b.name} (${b.address})`;
+}
+
 /** What a finding is about, named the way an operator names it. */
 export interface Subject {
   listener?: string;

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { FileReadError } from '../errors.js';
 import { didYouMean } from '../core/index.js';
 import { configSchema, type Config } from './schema.js';
-import { finding, type Finding } from './findings.js';
+import { finding, type Finding, type Vocabulary } from './findings.js';
 import { SourceLocator, formatPath, type PathLocator } from './source.js';
 
 /** Configs larger than this are refused before parsing (a config is text a human reviews). */
@@ -28,6 +28,8 @@ export interface LoadResult {
   partial?: Config;
   findings: Finding[];
   locator: PathLocator;
+  /** How the file names pools and backends (a haproxy.cfg's backends and servers); evenkeel's when absent. */
+  vocabulary?: Vocabulary;
 }
 
 /** Reads and parses a config file. Throws FileReadError only when the file cannot be read. */

@@ -28,6 +28,27 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+/**
+ * Puts `nodes` in `box`, keeping an existing child whose data-key and data-sig match a new one's
+ * (and, for a keyed child without a sig, reconciling its keyed children the same way). The
+ * dashboard renders every second: a button replaced under the pointer loses the click, so the
+ * rollback buttons stay the same element while what they do stays the same.
+ */
+function reconcile(box, nodes) {
+  const old = new Map();
+  for (const c of box.children) if (c.dataset.key) old.set(c.dataset.key, c);
+  const next = nodes.map((n) => {
+    const o = n.dataset?.key ? old.get(n.dataset.key) : undefined;
+    if (!o || o.tagName !== n.tagName) return n;
+    if (n.dataset.sig !== undefined) return o.dataset.sig === n.dataset.sig ? o : n;
+    if (![...n.children].every((c) => c.dataset.key)) return n;
+    reconcile(o, [...n.children]);
+    for (const a of n.attributes) if (o.getAttribute(a.name) !== a.value) o.setAttribute(a.name, a.value);
+    return o;
+  });
+  if (next.length !== box.children.length || next.some((n, i) => n !== box.children[i])) box.replaceChildren(...next);
+}
+
 function svg(tag, attrs = {}, text) {
   const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -254,14 +275,20 @@ function renderAlerts(s) {
   const box = $('alerts');
   const alerts = s.alerts ?? [];
   const notice = autoRollbackNotice();
-  if (alerts.length === 0) return box.replaceChildren(...[notice, el('div', { class: 'all-clear', text: 'No alerts firing' })].filter(Boolean));
+  if (notice) Object.assign(notice.dataset, { key: 'notice', sig: notice.textContent });
+  if (alerts.length === 0) return reconcile(box, [notice, el('div', { class: 'all-clear', 'data-key': 'clear', 'data-sig': '', text: 'No alerts firing' })].filter(Boolean));
   const to = rollbackTarget(s);
-  box.replaceChildren(...(notice ? [notice] : []), ...alerts.map((a) => el('article', { class: 'alert', 'data-monitor': a.monitor, 'data-pool': a.pool, 'data-backend': a.backend ?? '' },
-    el('div', { class: 'what', text: `${MONITOR_TITLE[a.monitor] ?? a.monitor.toUpperCase()} \u2014 ${a.backend ? `backend ${a.backend}, pool ${a.pool}` : `pool ${a.pool}`}` }),
-    el('div', { class: 'summary', text: a.summary }),
-    el('div', { class: 'since' }, 'firing since ', whenEl(a.since), ` while serving v${s.active?.id ?? s.version}`),
-    el('div', { class: 'act' }, to ? rollbackButton(to, `Roll back to v${to}`, 'danger') : null, to ? el('span', { class: 'muted', text: 'last known good' }) : null),
-  )));
+  const serving = s.active?.id ?? s.version;
+  const part = (key, sig, attrs, ...children) => el('div', { ...attrs, 'data-key': key, 'data-sig': sig }, ...children);
+  reconcile(box, [...(notice ? [notice] : []), ...alerts.map((a) => {
+    const what = `${MONITOR_TITLE[a.monitor] ?? a.monitor.toUpperCase()} \u2014 ${a.backend ? `backend ${a.backend}, pool ${a.pool}` : `pool ${a.pool}`}`;
+    return el('article', { class: 'alert', 'data-key': `${a.monitor}|${a.pool}|${a.backend ?? ''}`, 'data-monitor': a.monitor, 'data-pool': a.pool, 'data-backend': a.backend ?? '' },
+      part('what', what, { class: 'what', text: what }),
+      part('summary', a.summary, { class: 'summary', text: a.summary }),
+      part('since', `${a.since} ${serving}`, { class: 'since' }, 'firing since ', whenEl(a.since), ` while serving v${serving}`),
+      part('act', String(to), { class: 'act' }, to ? rollbackButton(to, `Roll back to v${to}`, 'danger') : null, to ? el('span', { class: 'muted', text: 'last known good' }) : null),
+    );
+  })]);
 }
 
 function renderCanary(c) {
@@ -286,8 +313,8 @@ function renderServing(s) {
   const a = s.active ?? {};
   const to = rollbackTarget(s);
   const row = (k, v) => [el('dt', { text: k }), el('dd', {}, v)];
-  $('serving').replaceChildren(...[
-    el('h2', { text: 'Serving' }),
+  reconcile($('serving'), [
+    el('h2', { text: 'Serving', 'data-key': 'h', 'data-sig': '' }),
     el('dl', {},
       row('version', el('span', { class: 'big', text: `v${a.id ?? s.version}` })),
       row('hash', el('code', { text: (a.hash ?? s.hash ?? '').slice(0, 12) })),
@@ -297,7 +324,7 @@ function renderServing(s) {
       row('known good', s.lastKnownGood ? `v${s.lastKnownGood}` : 'none yet'),
       row('listeners', (s.listeners ?? []).map((l) => `${l.name} :${l.port}`).join(', ') || '–'),
     ),
-    to ? el('div', { class: 'actions' }, rollbackButton(to, `Roll back to v${to} (last known good)`, 'quiet')) : null,
+    to ? el('div', { class: 'actions', 'data-key': 'actions', 'data-sig': String(to) }, rollbackButton(to, `Roll back to v${to} (last known good)`, 'quiet')) : null,
   ].filter(Boolean));
 }
 

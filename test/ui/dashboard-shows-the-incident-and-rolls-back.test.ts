@@ -117,6 +117,22 @@ describe('the dashboard in Chromium', () => {
     assert.doesNotMatch((await page.textContent('#dash'))!, /\bnull\b|\bundefined\b|NaN|\[object /, 'no placeholder leaks into the page');
   });
 
+  it('keeps the rollback button the same element while the page renders every second', async () => {
+    // Regression: the alerts were rebuilt on every status frame, so a click (or a measurement)
+    // could land on a button that had just been replaced.
+    const button = await page.locator('#alerts button[data-rollback-to="1"]').elementHandle();
+    assert.ok(button);
+    await page.evaluate(() => new Promise<void>((done) => {
+      let renders = 0;
+      new MutationObserver((_, o) => {
+        if (++renders < 3) return;
+        o.disconnect();
+        done();
+      }).observe(document.getElementById('glance')!, { childList: true });
+    }));
+    assert.equal(await button.evaluate((b) => b.isConnected), true, 'the button survived three renders');
+  });
+
   it('fits a phone-sized screen without horizontal scrolling', async () => {
     const phone = await browser.context.newPage();
     await phone.setViewportSize({ width: 375, height: 740 });

@@ -3,7 +3,7 @@
  * refused the config of the seed incident (all traffic to one server).
  */
 import { pct, plural } from '../../core/index.js';
-import { finding, type Finding } from '../../config/index.js';
+import { backendLabel, finding, type Finding, type Vocabulary } from '../../config/index.js';
 import type { Config } from '../../config/index.js';
 import type { BackendLoad, PoolLoad, TrafficModel } from '../traffic.js';
 import type { RuleContext } from './context.js';
@@ -11,8 +11,9 @@ import type { RuleContext } from './context.js';
 const rps = (x: number) => `${Math.round(x)} req/s`;
 
 /** All EK2xx rules. */
-export function capacityRules({ config, model }: RuleContext): Finding[] {
+export function capacityRules({ config, model, words }: RuleContext): Finding[] {
   const out: Finding[] = [];
+  const said = (b: BackendLoad) => `${words.lead}${backendLabel(words, b)}`;
   const g = config.guardrails;
   const known = model.peakRps !== null;
   if (!known) {
@@ -33,7 +34,7 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
       if (!only.backup && others.every((b) => b.backup)) {
         // One primary and its standbys: everything on one server is the design, not a drain.
         out.push(finding('EK550', {
-          message: `pool ${name} is active/standby: ${only.name} (${only.address}) serves all of its traffic${known && pl.rps > 0 ? ` (${rps(pl.rps)} at peak)` : ''}; ${others.map((b) => b.name).join(', ')} ${others.length === 1 ? 'is a backup and takes' : 'are backups and take'} over only when it is down`,
+          message: `${words.pool} ${name} is active/standby: ${said(only)} serves all of its traffic${known && pl.rps > 0 ? ` (${rps(pl.rps)} at peak)` : ''}; ${others.map((b) => b.name).join(', ')} ${others.length === 1 ? 'is a backup and takes' : 'are backups and take'} over only when it is down`,
           hint: `fine if intended; make sure ${only.name} alone can carry the pool, or add a second primary to share the load`,
           path: bpath(only),
           subject: { pool: name, backend: only.name, address: only.address },
@@ -42,10 +43,10 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
         const one = others.length === 1;
         const drained = others.every((b) => b.weight === 0);
         const state = drained
-          ? `(${others.map((b) => b.name).join(', ')}) ${one ? 'has' : 'have'} weight 0`
+          ? `(${others.map((b) => b.name).join(', ')}) ${words.weightZero[one ? 0 : 1]}`
           : `(${others.map((b) => `${b.name}: ${b.weight === 0 ? 'weight 0' : 'backup'}`).join(', ')}) ${one ? 'serves' : 'serve'} nothing`;
         out.push(finding('EK209', {
-          message: `all traffic of pool ${name} goes to ${only.name} (${only.address})${known && pl.rps > 0 ? `, ${rps(pl.rps)} at peak` : ''}: ${one ? 'the other backend' : `the other ${others.length} backends`} ${state}`,
+          message: `all traffic of ${words.pool} ${name} goes to ${said(only)}${known && pl.rps > 0 ? `, ${rps(pl.rps)} at peak` : ''}: ${one ? `the other ${words.backend}` : `the other ${others.length} ${words.backend}s`} ${state}`,
           hint: only.backup
             ? `every primary of pool ${name} is drained, so its backup ${only.name} takes everything: give the primaries weight > 0 again${pl.backends.filter((b) => b.backup).length > 1 ? ' (or let all backups share the load)' : ''}`
             : `give the drained backends weight > 0 again (weight: 1), or drain them one at a time; one backend is no redundancy and carries the whole pool`,
@@ -60,7 +61,7 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
       for (const b of usable) {
         if (b.share > g.maxBackendShare + shareTolerance(pl, b.share, pool.algorithm)) {
           out.push(finding('EK201', {
-            message: `backend ${b.name} (${b.address}) would get ${pct(b.share)} of pool ${name}'s requests, above maxBackendShare ${pct(g.maxBackendShare)}${pool.algorithm === 'consistent-hash' && pl.hash ? ' (hashed from the traffic sample)' : ''}`,
+            message: `${words.backend} ${backendLabel(words, b)} would get ${pct(b.share)} of ${words.pool} ${name}'s requests, above maxBackendShare ${pct(g.maxBackendShare)}${pool.algorithm === 'consistent-hash' && pl.hash ? ' (hashed from the traffic sample)' : ''}`,
             hint: pool.algorithm === 'consistent-hash' && evenWeights
               ? 'the hash keys concentrate on it: hash on a key with more distinct values, or add backends'
               : `even out the weights in pool ${name} (now ${pl.backends.map((x) => `${x.name}=${x.weight}`).join(', ')}), or add backends`,
@@ -71,28 +72,28 @@ export function capacityRules({ config, model }: RuleContext): Finding[] {
       }
     }
 
-    if (pool.algorithm === 'consistent-hash') out.push(...hashFindings(pl, name, config));
+    if (pool.algorithm === 'consistent-hash') out.push(...hashFindings(pl, name, config, words));
 
     if (!known || pl.rps <= 0) continue;
     const withCap = usable.filter((b) => b.capacity !== undefined);
     if (withCap.length < usable.length) {
-      out.push(finding('EK210', { message: `pool ${name}: ${plural(usable.length - withCap.length, 'backend')} without a declared capacity, so overload cannot be predicted for ${usable.length - withCap.length === 1 ? 'it' : 'them'}`, hint: `add capacity: N (sustainable requests/s) to pools.${name} or to each backend`, path: pp, subject: { pool: name } }));
+      out.push(finding('EK210', { message: `${words.pool} ${name}: ${plural(usable.length - withCap.length, words.backend)} without a declared capacity, so overload cannot be predicted for ${usable.length - withCap.length === 1 ? 'it' : 'them'}`, hint: `add capacity: N (sustainable requests/s) to pools.${name} or to each backend`, path: pp, subject: { pool: name } }));
     }
     if (withCap.length === usable.length && usable.length > 0) {
       const poolCap = usable.reduce((s, b) => s + (b.capacity ?? 0), 0);
       if (poolCap < pl.rps) {
         out.push(finding('EK203', {
-          message: `pool ${name} would get ${rps(pl.rps)} at peak but its ${plural(usable.length, 'usable backend')} can serve ${rps(poolCap)} in all`,
+          message: `${words.pool} ${name} would get ${rps(pl.rps)} at peak but its ${plural(usable.length, `usable ${words.backend}`)} can serve ${rps(poolCap)} in all`,
           hint: `add backends or capacity: the pool needs at least ${rps(pl.rps / (1 - g.headroom))} with ${pct(g.headroom)} headroom${pool.backends.length > usable.length ? `; ${plural(pool.backends.length - usable.length, 'backend')} with weight 0 could serve` : ''}`,
           path: [...pp, 'backends'],
           subject: { pool: name },
         }));
       }
     }
-    if (g.tolerateFailures > 0) out.push(...failureFindings(pl, name, config, model));
+    if (g.tolerateFailures > 0) out.push(...failureFindings(pl, name, config, model, words));
   }
 
-  if (known) out.push(...serverFindings(model, config));
+  if (known) out.push(...serverFindings(model, config, words));
   if (known) out.push(...rateLimitFindings(model, config));
   if (model.unmatched > 0) {
     const ex = model.unmatchedExample!;
@@ -145,7 +146,7 @@ function shareTolerance(pl: PoolLoad, share: number, algorithm: string): number 
 }
 
 /** EK202: each server (one address, maybe in several pools) against its capacity less headroom. */
-function serverFindings(model: TrafficModel, config: Config): Finding[] {
+function serverFindings(model: TrafficModel, config: Config, words: Vocabulary): Finding[] {
   const out: Finding[] = [];
   const limitFactor = 1 - config.guardrails.headroom;
   for (const s of model.servers.values()) {
@@ -155,7 +156,7 @@ function serverFindings(model: TrafficModel, config: Config): Finding[] {
     const main = [...s.entries].sort((a, b) => b.rps - a.rps)[0];
     const shared = s.entries.length > 1 ? ` (as ${s.entries.map((e) => `${e.pool}/${e.name}`).join(' + ')})` : '';
     out.push(finding('EK202', {
-      message: `backend ${main.name} (${s.key}) in pool ${main.pool} would get ${rps(s.rps)} at peak${shared}, above ${rps(limit)} (capacity ${rps(s.capacity)} less ${pct(config.guardrails.headroom)} headroom): utilization ${pct(s.rps / s.capacity)}`,
+      message: `${words.backend} ${backendLabel(words, { name: main.name, address: s.key })} in ${words.pool} ${main.pool} would get ${rps(s.rps)} at peak${shared}, above ${rps(limit)} (capacity ${rps(s.capacity)} less ${pct(config.guardrails.headroom)} headroom): utilization ${pct(s.rps / s.capacity)}`,
       hint: s.rps > s.capacity
         ? `it would overload: spread pool ${main.pool}'s traffic over more backends (weights > 0), add backends, or raise capacity if the server can really take it`
         : `it runs without headroom: add a backend to pool ${main.pool} or lower its weight`,
@@ -167,12 +168,12 @@ function serverFindings(model: TrafficModel, config: Config): Finding[] {
 }
 
 /** EK204: with the worst k usable backends of a pool down, does every other one still fit? */
-function failureFindings(pl: PoolLoad, name: string, config: Config, model: TrafficModel): Finding[] {
+function failureFindings(pl: PoolLoad, name: string, config: Config, model: TrafficModel, words: Vocabulary): Finding[] {
   const k = config.guardrails.tolerateFailures;
   const usable = pl.backends.filter((b) => b.serving);
   const path = ['pools', name, 'backends'];
   if (usable.length <= k) {
-    return [finding('EK204', { message: `pool ${name} has ${plural(usable.length, 'usable backend')}; with ${k} down (tolerateFailures: ${k}) nothing would serve its ${rps(pl.rps)}`, hint: `add backends to pool ${name} so it has more than ${k}`, path, subject: { pool: name } })];
+    return [finding('EK204', { message: `${words.pool} ${name} has ${plural(usable.length, `usable ${words.backend}`)}; with ${k} down (tolerateFailures: ${k}) nothing would serve its ${rps(pl.rps)}`, hint: `add backends to pool ${name} so it has more than ${k}`, path, subject: { pool: name } })];
   }
   if (usable.some((b) => b.capacity === undefined)) return [];
   const totalW = usable.reduce((s, b) => s + b.weight, 0);
@@ -187,7 +188,7 @@ function failureFindings(pl: PoolLoad, name: string, config: Config, model: Traf
     const cap = model.servers.get(b.server)?.capacity ?? b.capacity!;
     if (load + elsewhere > cap + 1e-9) {
       return [finding('EK204', {
-        message: `pool ${name}: with ${removed.map((x) => x.name).join(', ')} down (tolerateFailures: ${k}), ${b.name} would get ${rps(load + elsewhere)}, above its capacity ${rps(cap)}`,
+        message: `${words.pool} ${name}: with ${removed.map((x) => x.name).join(', ')} down (tolerateFailures: ${k}), ${b.name} would get ${rps(load + elsewhere)}, above its capacity ${rps(cap)}`,
         hint: `add a backend to pool ${name} or raise its capacity: it needs about ${rps(pl.rps / (usable.length - k))} per backend to survive ${plural(k, 'failure')}`,
         path,
         subject: { pool: name, backend: b.name, address: b.address },
@@ -198,22 +199,22 @@ function failureFindings(pl: PoolLoad, name: string, config: Config, model: Traf
 }
 
 /** EK205, EK206, EK208: what the sample says about the hash key. */
-function hashFindings(pl: PoolLoad, name: string, config: Config): Finding[] {
+function hashFindings(pl: PoolLoad, name: string, config: Config, words: Vocabulary): Finding[] {
   const out: Finding[] = [];
   const pool = config.pools[name];
   const path = ['pools', name, 'hashOn'];
   if (!pl.hash) {
-    if (pl.usable > 0 && pool.hashOn) out.push(finding('EK206', { message: `pool ${name} hashes on ${pool.hashOn} but no sampled request reaches it: the prediction assumes a key with many distinct values`, hint: 'add a traffic sample (guardrails.traffic.sample) to check the real keys', path, subject: { pool: name } }));
+    if (pl.usable > 0 && pool.hashOn) out.push(finding('EK206', { message: `${words.pool} ${name} hashes on ${pool.hashOn} but no sampled request reaches it: the prediction assumes a key with many distinct values`, hint: 'add a traffic sample (guardrails.traffic.sample) to check the real keys', path, subject: { pool: name } }));
     return out;
   }
   const h = pl.hash;
   if (h.sampledRps > 0 && h.keylessRps / h.sampledRps >= 0.5) {
-    out.push(finding('EK208', { message: `pool ${name} hashes on ${pool.hashOn}, but ${pct(h.keylessRps / h.sampledRps)} of its sampled requests do not carry it; those are spread round-robin, without stickiness`, hint: 'hash on something every request carries (client-ip, or a cookie set for everyone), or make clients send the key', path, subject: { pool: name } }));
+    out.push(finding('EK208', { message: `${words.pool} ${name} hashes on ${pool.hashOn}, but ${pct(h.keylessRps / h.sampledRps)} of its sampled requests do not carry it; those are spread round-robin, without stickiness`, hint: 'hash on something every request carries (client-ip, or a cookie set for everyone), or make clients send the key', path, subject: { pool: name } }));
   }
   const keyed = h.sampledRps - h.keylessRps;
   if (keyed > 0 && h.topKey !== undefined && pl.usable >= 2 && h.topKeyRps / h.sampledRps > 1 / pl.usable) {
     const shown = h.topKey.length > 24 ? `${h.topKey.slice(0, 21)}...` : h.topKey;
-    out.push(finding('EK205', { message: `pool ${name}: the single key ${pool.hashOn}=${JSON.stringify(shown)} carries ${pct(h.topKeyRps / h.sampledRps)} of the pool's sampled traffic, more than one backend's fair share (${pct(1 / pl.usable)}); it all lands on ${h.topKeyBackend}`, hint: 'a hot key cannot be spread by adding backends: hash on a finer key, or route that key to its own pool', path, subject: { pool: name, backend: h.topKeyBackend } }));
+    out.push(finding('EK205', { message: `${words.pool} ${name}: the single key ${pool.hashOn}=${JSON.stringify(shown)} carries ${pct(h.topKeyRps / h.sampledRps)} of the pool's sampled traffic, more than one ${words.backend}'s fair share (${pct(1 / pl.usable)}); it all lands on ${h.topKeyBackend}`, hint: 'a hot key cannot be spread by adding backends: hash on a finer key, or route that key to its own pool', path, subject: { pool: name, backend: h.topKeyBackend } }));
   }
   return out;
 }

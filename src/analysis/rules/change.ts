@@ -42,7 +42,7 @@ export function movedShare(before: TrafficModel, after: TrafficModel): { moved: 
 }
 
 /** All EK4xx rules; none without a previous version. */
-export function changeRules({ config, model, previous }: RuleContext): Finding[] {
+export function changeRules({ config, model, previous, words }: RuleContext): Finding[] {
   if (!previous) return [];
   const out: Finding[] = [];
   const g = config.guardrails;
@@ -65,7 +65,7 @@ export function changeRules({ config, model, previous }: RuleContext): Finding[]
     if (!after) {
       if (before.rps > 0 || (previous.model.peakRps === null && isRouted(previous.config, name))) {
         out.push(finding('EK403', {
-          message: `pool ${name} is removed, but in the previous version it carried ${previous.model.peakRps !== null ? `${rps(before.rps)} at peak` : 'traffic'}`,
+          message: `${words.pool} ${name} is removed, but in the previous version it carried ${previous.model.peakRps !== null ? `${rps(before.rps)} at peak` : 'traffic'}`,
           hint: `first route its traffic elsewhere (or drain it) in one change, then remove the pool in a later one`,
           path: ['pools'],
           subject: { pool: name },
@@ -83,7 +83,7 @@ export function changeRules({ config, model, previous }: RuleContext): Finding[]
     if (shrinks) {
       const gone = lost.length ? `; ${lost.length === 1 ? `backend ${lost[0].name} no longer serves` : `${lost.length} backends no longer serve (${lost.map((b) => b.name).join(', ')})`}` : '';
       out.push(finding('EK402', {
-        message: `pool ${name} loses capacity${capBefore !== undefined && capAfter !== undefined ? `: ${rps(capBefore)} → ${rps(capAfter)}` : `: ${before.usable} → ${after.usable} serving backends`}${gone}`,
+        message: `${words.pool} ${name} loses capacity${capBefore !== undefined && capAfter !== undefined ? `: ${rps(capBefore)} → ${rps(capAfter)}` : `: ${before.usable} → ${after.usable} serving backends`}${gone}`,
         hint: 'check that the remaining backends can take the peak (the EK2xx findings say so if they cannot); remove capacity in steps',
         path: ['pools', name, 'backends'],
         subject: { pool: name },

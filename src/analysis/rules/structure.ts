@@ -7,7 +7,7 @@ import { backendName } from '../traffic.js';
 import type { RuleContext } from './context.js';
 
 /** All EK1xx rules that need a schema-valid config. */
-export function structureRules({ config, model }: RuleContext): Finding[] {
+export function structureRules({ config, model, words }: RuleContext): Finding[] {
   const out: Finding[] = [];
   const poolNames = Object.keys(config.pools);
   const used = new Set<string>();
@@ -80,7 +80,7 @@ export function structureRules({ config, model }: RuleContext): Finding[] {
   for (const [name, pool] of Object.entries(config.pools)) {
     const pp = ['pools', name];
     if (pool.backends.length === 0) {
-      out.push(finding('EK106', { message: `pool ${name} has no backends, so every request sent to it would get 503`, hint: 'add backends: [{ address: host:port }], or stop routing to it', path: pp, subject: { pool: name } }));
+      out.push(finding('EK106', { message: `${words.pool} ${name} has no backends, so every request sent to it would get 503`, hint: 'add backends: [{ address: host:port }], or stop routing to it', path: pp, subject: { pool: name } }));
     } else if (pool.backends.every((b) => b.weight === 0)) {
       out.push(finding('EK107', { message: `every backend of pool ${name} has weight 0 (${plural(pool.backends.length, 'backend')} drained), so every request sent to it would get 503`, hint: 'give at least the backends that should serve weight: 1 (0 means drained)', path: [...pp, 'backends'], subject: { pool: name } }));
     }
@@ -97,18 +97,18 @@ export function structureRules({ config, model }: RuleContext): Finding[] {
         // Each entry keeps its own share (HAProxy server names do); the server gets their sum.
         const entries = model.pools.get(name)?.backends.filter((x) => x.server === key) ?? [];
         const sum = entries.reduce((t, x) => t + x.share, 0);
-        const shares = entries.length ? `: ${pct(sum)} of the pool's requests in all (${entries.map((x) => `${x.name} ${pct(x.share)}`).join(' + ')})` : '';
-        out.push(finding('EK111', { message: `pool ${name} lists ${key} twice (${backendName(first)} and ${bname}), so that server gets a double share of the pool's traffic${shares}`, hint: 'remove the duplicate, or raise the weight of one entry if the server really should get more', path: [...bp, 'address'], subject: { pool: name, backend: bname, address: key } }));
+        const shares = entries.length ? `: ${pct(sum)} of the ${words.pool}'s requests in all (${entries.map((x) => `${x.name} ${pct(x.share)}`).join(' + ')})` : '';
+        out.push(finding('EK111', { message: `${words.pool} ${name} lists ${key} twice (${backendName(first)} and ${bname}), so that server gets a double share of the ${words.pool}'s traffic${shares}`, hint: 'remove the duplicate, or raise the weight of one entry if the server really should get more', path: [...bp, 'address'], subject: { pool: name, backend: bname, address: key } }));
       } else seenAddr.set(key, bi);
       const pools = addressPools.get(key) ?? new Set<string>();
       pools.add(name);
       addressPools.set(key, pools);
     });
     if (pool.algorithm === 'consistent-hash' && !pool.hashOn) {
-      out.push(finding('EK113', { message: `pool ${name} uses consistent-hash but has no hashOn, so there is nothing to hash on`, hint: 'add hashOn: header:x-user-id (or cookie:NAME, client-ip, path)', path: [...pp, 'algorithm'], subject: { pool: name } }));
+      out.push(finding('EK113', { message: `${words.pool} ${name} uses consistent-hash but has no hashOn, so there is nothing to hash on`, hint: 'add hashOn: header:x-user-id (or cookie:NAME, client-ip, path)', path: [...pp, 'algorithm'], subject: { pool: name } }));
     }
     if (pool.algorithm !== 'consistent-hash' && pool.hashOn) {
-      out.push(finding('EK117', { message: `pool ${name} sets hashOn: ${pool.hashOn} but uses ${pool.algorithm}, which ignores it`, hint: 'set algorithm: consistent-hash if requests should stick by that key, or remove hashOn', path: [...pp, 'hashOn'], subject: { pool: name } }));
+      out.push(finding('EK117', { message: `${words.pool} ${name} sets hashOn: ${pool.hashOn} but uses ${pool.algorithm}, which ignores it`, hint: 'set algorithm: consistent-hash if requests should stick by that key, or remove hashOn', path: [...pp, 'hashOn'], subject: { pool: name } }));
     }
   }
   for (const [key, pools] of addressPools) {
@@ -118,7 +118,7 @@ export function structureRules({ config, model }: RuleContext): Finding[] {
     out.push(finding('EK112', { message: `${key} is a backend of ${plural(pools.size, 'pool')} (${[...pools].join(', ')}); its load from all of them counts against one capacity`, hint: 'fine if intended; make sure its capacity covers the sum (the prediction adds the pools up)', path: ['pools', first, 'backends', bi, 'address'], subject: { address: key } }));
   }
   for (const name of poolNames) {
-    if (!used.has(name)) out.push(finding('EK114', { message: `pool ${name} is not used by any route or listener`, hint: `route to it, or remove it`, path: ['pools', name], subject: { pool: name } }));
+    if (!used.has(name)) out.push(finding('EK114', { message: `${words.pool} ${name} is not used by any route or listener`, hint: `route to it, or remove it`, path: ['pools', name], subject: { pool: name } }));
   }
 
   // guardrails.traffic.routes must name routes.

@@ -30,7 +30,7 @@ export function registerValidate(program: Command, result: CommandResult): void 
       let out = report.findings.map((f) => formatFinding(f, file)).join('');
       if (report.model && report.config) {
         const algorithms = Object.fromEntries(Object.entries(report.config.pools).map(([n, p]) => [n, p.algorithm]));
-        out += `${out ? '\n' : ''}${distributionTables(report.model, report.config.guardrails.headroom, algorithms)}\n`;
+        out += `${out ? '\n' : ''}${distributionTables(report.model, report.config.guardrails.headroom, algorithms, report.words)}\n`;
       }
       out += summaryLine(file, report.findings, 'valid', 'invalid');
       process.stdout.write(out);

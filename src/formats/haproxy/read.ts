@@ -9,7 +9,7 @@
  */
 import { configSchema } from '../../config/index.js';
 import { formatPath } from '../../config/index.js';
-import type { LoadResult } from '../../config/index.js';
+import type { LoadResult, Vocabulary } from '../../config/index.js';
 import { deepFreeze } from '../../config/index.js';
 import { compileRules, orAtoms, parseAclBody, predefinedAcl, type Atom, type Cond, type Entry, type Literal, type Report, type Rule } from './acl.js';
 import { lex, type Env, type Line, type Word } from './lexer.js';
@@ -140,8 +140,11 @@ function read(text: string, file: string, options: ReadOptions, sink: Sink): Loa
     }
     return { file, text, findings: sink.findings, locator: sink.locator };
   }
-  return { file, text, config: deepFreeze(parsed.data), findings: sink.findings, locator: sink.locator };
+  return { file, text, config: deepFreeze(parsed.data), findings: sink.findings, locator: sink.locator, vocabulary: HAPROXY_WORDS };
 }
+
+/** A haproxy.cfg's backends are evenkeel's pools, its servers the backends. */
+const HAPROXY_WORDS: Vocabulary = { pool: 'backend', backend: 'server', lead: 'server ', nameIsAddress: false, weightZero: ['is at weight 0 or disabled', 'are at weight 0 or disabled'] };
 
 function capacityFor(c: number | Record<string, number> | undefined): { pool?: number; backends: Record<string, number> } {
   if (typeof c === 'number') return { pool: c, backends: {} };

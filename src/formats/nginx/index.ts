@@ -8,7 +8,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MAX_CONFIG_BYTES, deepFreeze, readBounded, type LoadResult } from '../../config/index.js';
+import { MAX_CONFIG_BYTES, deepFreeze, readBounded, type LoadResult, type Vocabulary } from '../../config/index.js';
 import { configSchema, type Config, type ConfigInput } from '../../config/index.js';
 import { formatPath } from '../../config/index.js';
 import { didYouMean } from '../../core/index.js';
@@ -47,6 +47,9 @@ export function looksLikeNginx(text: string): boolean {
   if (/^# configuration file .+:$/m.test(head)) return true;
   return /^\s*(http|events|stream|upstream\s+[^\s{]+|server|location\s+[^{]*|split_clients\s+[^{]+)\s*\{/m.test(head) && /;\s*($|#|\})/m.test(head);
 }
+
+/** An nginx.conf's upstreams are evenkeel's pools, their servers (named by address) the backends; nginx has no weight 0, a server is down. */
+const NGINX_WORDS: Vocabulary = { pool: 'upstream', backend: 'server', lead: 'server ', nameIsAddress: true, weightZero: ['is down', 'are down'] };
 
 /**
  * Reads an nginx.conf (or an `nginx -T` dump) from disk, following includes inside its folder.
@@ -100,7 +103,7 @@ export function readNginx(text: string, file: string, opts: NginxReadOptions = {
           : 'remove the include that brings the file back in',
     });
   }
-  const result = (config?: Config): LoadResult => ({ file, text, config, findings: r.findings, locator });
+  const result = (config?: Config): LoadResult => ({ file, text, config, findings: r.findings, locator, vocabulary: NGINX_WORDS });
   if (expanded.syntax) {
     r.add('EK525', expanded.syntax.pos, { message: expanded.syntax.message, hint: 'fix the syntax here; nginx -t refuses the file at the same place' });
     return result();
