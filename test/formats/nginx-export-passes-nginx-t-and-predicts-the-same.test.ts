@@ -27,6 +27,12 @@ for (const example of ['examples/website.yaml', 'examples/local/evenkeel.yaml'])
     assert.equal(t.status, 0, `nginx -t:\n${t.stderr}\n${text}`);
     for (const n of notes) assert.ok(text.includes(`# not exact: ${n.message}`), `every note is also in the file: ${n.message}`);
     const back = analyzeLoaded(readNginx(text, file));
+    // Nothing the exporter wrote is a warning when read back (its `# evenkeel: capacity=N  # name`
+    // comments were EK536 once), and every capacity survives.
+    assert.deepEqual(back.findings.filter((f) => f.severity !== 'info').map((f) => `${f.line}: ${f.code} ${f.message}`), []);
+    for (const [pool, p] of Object.entries(original.prediction.pools)) {
+      for (const [name, b] of Object.entries(p.backends)) assert.equal(back.prediction?.pools[pool]?.backends[original.config!.pools[pool].backends.find((x) => (x.name ?? x.address) === name)!.address]?.capacity, b.capacity, `${pool}/${name} capacity`);
+    }
     for (const [pool, p] of Object.entries(original.prediction.pools)) {
       const addressOf = new Map(original.config!.pools[pool].backends.map((b) => [b.name ?? b.address, b.address]));
       for (const [name, b] of Object.entries(p.backends)) {

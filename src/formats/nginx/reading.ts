@@ -90,7 +90,9 @@ export class Reading {
   /** Parses `key=value …` from an evenkeel comment; unknown keys and bad numbers are EK536. */
   comment(c: FreeComment, allowed: readonly string[]): Record<string, number> & { sample?: string } {
     const out: Record<string, number> & { sample?: string } = {};
-    for (const part of c.text.split(/\s+/).filter(Boolean)) {
+    // A `#` ends the keys: what follows is a remark (the export writes `# evenkeel: capacity=400  # api-1`).
+    const keys = c.text.split('#')[0];
+    for (const part of keys.split(/\s+/).filter(Boolean)) {
       const m = /^([A-Za-z]+)=(.+)$/.exec(part);
       if (!m || !allowed.includes(m[1])) {
         this.add('EK536', c.pos, { message: `"${part}" in an evenkeel comment is not understood here`, hint: `write # evenkeel: ${allowed.map((k) => `${k}=…`).join(' ')} (capacity= goes on a server or upstream line, the others on a line of their own)` });
