@@ -29,7 +29,7 @@ test('haproxy.cfg: primaries off and backups without option allbackups: the hint
 test('nginx.conf: all but one down names the upstream and the address once, and says down', () => {
   const r = validate('examples/nginx/bad/all-but-one-down.conf');
   assert.equal(r.status, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /error EK209: all traffic of upstream web goes to 10\.0\.0\.14:8080, 1200 req\/s at peak: the other 3 servers \(10\.0\.0\.11:8080, 10\.0\.0\.12:8080, 10\.0\.0\.13:8080\) are down/);
+  assert.match(r.stdout, /error EK209: all traffic of upstream web goes to server 10\.0\.0\.14:8080, 1200 req\/s at peak: the other 3 servers \(10\.0\.0\.11:8080, 10\.0\.0\.12:8080, 10\.0\.0\.13:8080\) are down/);
   assert.match(r.stdout, /hint: remove down \(or backup\) from the other server lines/);
   assert.doesNotMatch(ek209(r.stdout), /weight 0|weight: 1|10\.0\.0\.14:8080 \(10\.0\.0\.14:8080\)/);
 });
@@ -51,4 +51,13 @@ test('the other hints that named YAML keys speak haproxy.cfg and nginx.conf', as
   assert.doesNotMatch(h.stdout, /healthCheck:/);
   const n = validate('examples/nginx/bad/all-but-one-down.conf');
   assert.match(n.stdout, /error EK203: .*\n    hint: .*; 3 servers marked down could serve\n/);
+});
+
+test('nginx.conf: overload and share findings, their hints and the table say upstream and server, and an address once', () => {
+  const r = validate('examples/nginx/bad/all-but-one-down.conf');
+  assert.match(r.stdout, /error EK203: upstream web would get 1200 req\/s at peak but its 1 usable server can serve 400 req\/s in all/);
+  assert.match(r.stdout, /error EK202: server 10\.0\.0\.14:8080 in upstream web would get 1200 req\/s at peak/);
+  assert.match(r.stdout, /hint: it would overload: spread upstream web's traffic over more servers/);
+  assert.match(r.stdout, /^upstream web \(round-robin, 1200 req\/s\)\n {2}server +address/m);
+  assert.doesNotMatch(r.stdout, /\bpool\b|10\.0\.0\.14:8080 \(10\.0\.0\.14:8080\)/);
 });

@@ -52,7 +52,7 @@ test('--guardrails: peak and capacities for the haproxy.cfg; a typo in it points
   });
   const over = cli(['validate', 'haproxy.cfg', '--guardrails', 'guard.yaml'], { cwd: dir });
   assert.equal(over.code, 1, over.stdout);
-  assert.match(over.stdout, /haproxy\.cfg:\d+:5: error EK202: backend web\d \(10\.0\.0\.1\d:8080\) in pool web would get 300 req\/s/);
+  assert.match(over.stdout, /haproxy\.cfg:\d+:5: error EK202: server web\d \(10\.0\.0\.1\d:8080\) in backend web would get 300 req\/s/);
   const typo = cli(['validate', 'haproxy.cfg', '--guardrails', 'typo.yaml'], { cwd: dir });
   assert.equal(typo.code, 1);
   assert.match(typo.stdout, /typo\.yaml:4:\d+: error EK102: capacity names server wbe2 of web/);

@@ -64,7 +64,7 @@ export function capacityRules({ config, model, words }: RuleContext): Finding[] 
             message: `${words.backend} ${backendLabel(words, b)} would get ${pct(b.share)} of ${words.pool} ${name}'s requests, above maxBackendShare ${pct(g.maxBackendShare)}${pool.algorithm === 'consistent-hash' && pl.hash ? ' (hashed from the traffic sample)' : ''}`,
             hint: pool.algorithm === 'consistent-hash' && evenWeights
               ? 'the hash keys concentrate on it: hash on a key with more distinct values, or add backends'
-              : `even out the weights in pool ${name} (now ${pl.backends.map((x) => `${x.name}=${x.weight}`).join(', ')}), or add backends`,
+              : `even out the weights in ${words.pool} ${name} (now ${pl.backends.map((x) => `${x.name}=${x.weight}`).join(', ')}), or add ${words.backend}s`,
             path: bpath(b),
             subject: { pool: name, backend: b.name, address: b.address },
           }));
@@ -84,7 +84,7 @@ export function capacityRules({ config, model, words }: RuleContext): Finding[] 
       if (poolCap < pl.rps) {
         out.push(finding('EK203', {
           message: `${words.pool} ${name} would get ${rps(pl.rps)} at peak but its ${plural(usable.length, `usable ${words.backend}`)} can serve ${rps(poolCap)} in all`,
-          hint: `add backends or capacity: the pool needs at least ${rps(pl.rps / (1 - g.headroom))} with ${pct(g.headroom)} headroom${pool.backends.length > usable.length ? `; ${plural(pool.backends.length - usable.length, 'backend')} with weight 0 could serve` : ''}`,
+          hint: `add ${words.backend}s or capacity: the ${words.pool} needs at least ${rps(pl.rps / (1 - g.headroom))} with ${pct(g.headroom)} headroom${pool.backends.length > usable.length ? `; ${plural(pool.backends.length - usable.length, 'backend')} with weight 0 could serve` : ''}`,
           path: [...pp, 'backends'],
           subject: { pool: name },
         }));
@@ -158,8 +158,8 @@ function serverFindings(model: TrafficModel, config: Config, words: Vocabulary):
     out.push(finding('EK202', {
       message: `${words.backend} ${backendLabel(words, { name: main.name, address: s.key })} in ${words.pool} ${main.pool} would get ${rps(s.rps)} at peak${shared}, above ${rps(limit)} (capacity ${rps(s.capacity)} less ${pct(config.guardrails.headroom)} headroom): utilization ${pct(s.rps / s.capacity)}`,
       hint: s.rps > s.capacity
-        ? `it would overload: spread pool ${main.pool}'s traffic over more backends (weights > 0), add backends, or raise capacity if the server can really take it`
-        : `it runs without headroom: add a backend to pool ${main.pool} or lower its weight`,
+        ? `it would overload: spread ${words.pool} ${main.pool}'s traffic over more ${words.backend}s (weights > 0), add ${words.backend}s, or raise capacity if the server can really take it`
+        : `it runs without headroom: add a ${words.backend} to ${words.pool} ${main.pool} or lower its weight`,
       path: ['pools', main.pool, 'backends', main.index],
       subject: { pool: main.pool, backend: main.name, address: s.key },
     }));
