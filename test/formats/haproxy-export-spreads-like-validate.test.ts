@@ -12,7 +12,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Agent, request } from 'undici';
-import { validateText } from '../../src/analysis/index.js';
+import { analyzeLoaded, validateText } from '../../src/analysis/index.js';
+import { readHaproxy } from '../../src/formats/haproxy/index.js';
 import { renderHaproxy } from '../../src/formats/haproxy/write.js';
 import { cleanup, eventually, freePort, onCleanup, startBackend, tempDir, type Backend } from '../dataplane/helpers/harness.js';
 
@@ -118,5 +119,22 @@ guardrails: { maxBackendShare: 1 }
   const site = b[8].hits + b[9].hits + b[10].hits;
   rows.push(`site split web ${((b[8].hits + b[9].hits) / site).toFixed(3)} (0.700) web-next ${(b[10].hits / site).toFixed(3)} (0.300)`);
   assert.ok(Math.abs((b[8].hits + b[9].hits) / site - 0.7) <= 0.03);
+  // The reader, given the export itself, predicts what HAProxy did too: every server's share,
+  // and the split the export draws once into txn.ek_split.
+  const back = analyzeLoaded(readHaproxy(text, 'haproxy.cfg', { guardrails: { maxBackendShare: 1 } }));
+  const backPools = back.prediction!.pools as Record<string, { backends: Record<string, { share: number }> }>;
+  for (const [pool, p] of Object.entries(pools)) {
+    const hits = Object.keys(p.backends).map((name) => b.find((x) => x.address === addressOf.get(name))!.hits);
+    const total = hits.reduce((s, h) => s + h, 0);
+    Object.keys(p.backends).forEach((name, i) => {
+      const read = backPools[pool]?.backends[name]?.share;
+      rows.push(`read back ${pool}/${name}: predicted ${read?.toFixed(3)} measured ${(hits[i] / total).toFixed(3)}`);
+      assert.ok(read !== undefined && Math.abs(hits[i] / total - read) <= 0.03, `read back ${pool}/${name}: predicted ${read}, measured ${hits[i] / total}`);
+    });
+  }
+  const split = back.config!.listeners[0].routes!.find((r) => r.split)!.split!;
+  const webWeight = split.find((t) => t.pool === 'web')!.weight / split.reduce((n, t) => n + t.weight, 0);
+  rows.push(`read back split web ${webWeight.toFixed(3)} measured ${((b[8].hits + b[9].hits) / site).toFixed(3)}`);
+  assert.ok(Math.abs((b[8].hits + b[9].hits) / site - webWeight) <= 0.03);
   process.stderr.write(`${rows.join('\n')}\n`);
 });
