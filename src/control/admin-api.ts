@@ -11,6 +11,11 @@ import { withBackendWeight } from './backend-weight.js';
 import { changedKeys, unifiedDiff } from './report/diff.js';
 import type { ConfigStore, ConfigVersion } from './store/index.js';
 
+/** 200 for a change that went in, or that was already serving (nothing to do); `refused` otherwise. */
+function answered(r: { applied: boolean; unchanged?: boolean }, refused: number): number {
+  return r.applied || r.unchanged ? 200 : refused;
+}
+
 /** What the API routes need from the instance. */
 export interface ApiHandlers {
   status(): Promise<unknown>;
@@ -57,7 +62,7 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
   if (post && path === '/api/v1/reload') {
     req.resume();
     const result = await h.reload();
-    return { status: result.applied || result.unchanged ? 200 : 422, body: result };
+    return { status: answered(result, 422), body: result };
   }
   if (post && path === '/api/v1/apply') {
     const b = await readJson(req);
@@ -68,7 +73,7 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     const drainToOne = b.drainToOne === undefined ? undefined : b.drainToOne;
     if (drainToOne !== undefined && (!Array.isArray(drainToOne) || !drainToOne.every((x) => typeof x === 'string'))) throw new UsageError('"drainToOne" must be a list of pool names');
     const r = await h.apply({ text: b.text, file: str(b.file) || '<apply>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false, drainToOne: drainToOne as string[] | undefined });
-    return { status: r.applied || r.unchanged ? 200 : 409, body: r };
+    return { status: answered(r, 409), body: r };
   }
   const weight = /^\/api\/v1\/pools\/([^/]+)\/backends\/([^/]+)\/weight$/.exec(path);
   if (post && weight) {
@@ -81,7 +86,7 @@ export async function apiRoute(req: IncomingMessage, url: URL, h: ApiHandlers): 
     const change = { pool: decodeURIComponent(weight[1]), backend: decodeURIComponent(weight[2]), weight: b.weight as number };
     const text = withBackendWeight(active.text, change);
     const r = await h.apply({ text, file: h.configFile ?? '<weight>', author: str(b.author) || 'admin-api', reason, force: b.force === true, canary: b.canary !== false });
-    return { status: r.applied || r.unchanged ? 200 : 409, body: { ...r, change } };
+    return { status: answered(r, 409), body: { ...r, change } };
   }
   if (post && path === '/api/v1/rollback') {
     const b = await readJson(req);
