@@ -76,8 +76,19 @@ function judge(load: LoadResult, config: Config, options: ValidateOptions, built
   return findings;
 }
 
+/**
+ * The reader's own words where they say more exactly what a rule says: under HAProxy's
+ * `balance first` (EK503, EK504) the servers after the first are modelled as standbys, but they
+ * also take the overflow past its maxconn, so the rule's active/standby warning (EK550: "takes
+ * over only when it is down") would contradict the reader.
+ */
+function superseded(findings: Finding[]): Finding[] {
+  const fillInOrder = new Set(findings.filter((f) => f.code === 'EK503' || f.code === 'EK504').map((f) => f.subject?.pool));
+  return fillInOrder.size ? findings.filter((f) => !(f.code === 'EK550' && fillInOrder.has(f.subject?.pool))) : findings;
+}
+
 function finish(file: string, findings: Finding[]): ValidationReport {
-  const sorted = sortFindings(findings);
+  const sorted = sortFindings(superseded(findings));
   return { file, valid: !sorted.some((f) => f.severity === 'error'), findings: sorted };
 }
 

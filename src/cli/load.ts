@@ -33,19 +33,8 @@ export async function judgeForCommand(file: string, flags: FormatFlags, options:
   const check = loaded.format === 'haproxy' && loaded.text !== '' ? haproxyCheck(file) : undefined;
   const report = analyzeLoaded(loaded, options);
   const engine = check ? await check : [];
-  const findings = foreignHints(superseded(engine.length ? sortFindings([...report.findings, ...engine]) : report.findings), loaded.format);
+  const findings = foreignHints(engine.length ? sortFindings([...report.findings, ...engine]) : report.findings, loaded.format);
   return { ...report, findings, valid: !findings.some((f) => f.severity === 'error'), format: loaded.format, words: loaded.vocabulary ?? EVENKEEL_WORDS };
-}
-
-/**
- * The reader's own words where they say more exactly what a rule says: under HAProxy's
- * `balance first` (EK503, EK504) the servers after the first are modelled as standbys, but they
- * also take the overflow past its maxconn, so the rule's active/standby warning (EK550: "takes
- * over only when it is down") would contradict the reader.
- */
-function superseded(findings: Finding[]): Finding[] {
-  const fillInOrder = new Set(findings.filter((f) => f.code === 'EK503' || f.code === 'EK504').map((f) => f.subject?.pool));
-  return fillInOrder.size ? findings.filter((f) => !(f.code === 'EK550' && fillInOrder.has(f.subject?.pool))) : findings;
 }
 
 /**
